@@ -1,0 +1,14 @@
+#pragma once
+/// @file
+/// minihttp: a header-only C++20 HTTP/1.1 server library for Linux. Include this header only.
+
+#include <minihttp/handler.hpp>
+#include <minihttp/method.hpp>
+#include <minihttp/options.hpp>
+#include <minihttp/parser.hpp>
+#include <minihttp/request.hpp>
+#include <minihttp/response.hpp>
+#include <minihttp/serializer.hpp>
+#include <minihttp/server.hpp>
+#include <minihttp/status.hpp>
+#include <minihttp/version.hpp>

@@ -1,0 +1,214 @@
+#pragma once
+/// @file
+/// `http::response`: status, header fields and one of three body kinds (DESIGN.md §6):
+/// bytes in memory, a file region sent with sendfile, or a stream pulled as the socket drains.
+
+#include <minihttp/detail/chars.hpp>
+#include <minihttp/status.hpp>
+#include <minihttp/version.hpp>
+
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// A response a handler returns by value.
+///
+/// Lifetime: self-contained; it owns its body (and the file descriptor of a file body), so it
+/// may outlive the request. Move-only because of that descriptor.
+/// Thread-safety: a plain value; no sharing.
+/// Framing fields (Content-Length, Transfer-Encoding, Date) are written by the engine, never by
+/// the handler: adding one throws `std::invalid_argument`, as does a name that is not a token or a
+/// value with CR, LF, NUL or another control byte (which would allow response splitting).
+class response {
+  public:
+    /// Pull source of a streamed body: writes up to `capacity` bytes to `buf` and returns how
+    /// many it wrote; 0 means the end of the body, a negative value an error (the connection is
+    /// then closed, leaving the client with a truncated chunked body it can detect). Called on
+    /// the connection's worker thread each time the socket can take more; it must not block.
+    using stream_source = std::function<std::ptrdiff_t(char* buf, std::size_t capacity)>;
+
+    enum class body_kind : std::uint8_t { none, bytes, file, stream };
+
+    explicit response(http::status s = http::status::ok) noexcept : status_(s) {}
+    response(response&& o) noexcept { *this = std::move(o); }
+    response& operator=(response&& o) noexcept {
+        if (this != &o) {
+            close_file();
+            status_ = o.status_;
+            fields_ = std::move(o.fields_);
+            body_ = std::move(o.body_);
+            stream_ = std::move(o.stream_);
+            file_fd_ = std::exchange(o.file_fd_, -1);
+            file_offset_ = o.file_offset_;
+            file_length_ = o.file_length_;
+            kind_ = std::exchange(o.kind_, body_kind::none);
+            close_ = o.close_;
+        }
+        return *this;
+    }
+    response(const response&) = delete;
+    response& operator=(const response&) = delete;
+    ~response() { close_file(); }
+
+    /// A `text/plain; charset=utf-8` response.
+    [[nodiscard]] static response text(std::string body, http::status s = http::status::ok) {
+        response r(s);
+        r.set_body(std::move(body), "text/plain; charset=utf-8");
+        return r;
+    }
+    /// A `text/html; charset=utf-8` response.
+    [[nodiscard]] static response html(std::string body, http::status s = http::status::ok) {
+        response r(s);
+        r.set_body(std::move(body), "text/html; charset=utf-8");
+        return r;
+    }
+
+    [[nodiscard]] http::status code() const noexcept { return status_; }
+    response& set_code(http::status s) noexcept {
+        status_ = s;
+        return *this;
+    }
+
+    /// Appends a field line; several fields of one name are allowed (e.g. Set-Cookie).
+    /// `Connection: close` is accepted and makes the connection close after this response.
+    response& add_header(std::string_view name, std::string_view value) {
+        check_field(name, value);
+        if (detail::iequals(name, "connection")) {
+            close_ = true;
+            return *this;
+        }
+        fields_.reserve(fields_.size() + name.size() + value.size() + 4);
+        fields_.append(name).append(": ").append(value).append("\r\n");
+        return *this;
+    }
+    /// Replaces every field named `name` (case-insensitive) with one line.
+    response& set_header(std::string_view name, std::string_view value) {
+        check_field(name, value);
+        remove_header(name);
+        return add_header(name, value);
+    }
+    /// Removes every field named `name`; returns how many were removed.
+    std::size_t remove_header(std::string_view name) {
+        std::size_t removed = 0, pos = 0;
+        while (pos < fields_.size()) {
+            const auto eol = fields_.find("\r\n", pos);
+            const auto colon = fields_.find(':', pos);
+            if (detail::iequals(std::string_view(fields_).substr(pos, colon - pos), name)) {
+                fields_.erase(pos, eol + 2 - pos);
+                ++removed;
+            } else {
+                pos = eol + 2;
+            }
+        }
+        return removed;
+    }
+    /// The value of the first field named `name`, if any. Valid until the response changes.
+    [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept {
+        const std::string_view f = fields_;
+        for (std::size_t pos = 0; pos < f.size();) {
+            const auto eol = f.find("\r\n", pos);
+            const auto colon = f.find(':', pos);
+            if (detail::iequals(f.substr(pos, colon - pos), name))
+                return f.substr(colon + 2, eol - colon - 2);
+            pos = eol + 2;
+        }
+        return std::nullopt;
+    }
+    /// All handler-set field lines, serialised ("Name: value\r\n" each).
+    [[nodiscard]] std::string_view fields() const noexcept { return fields_; }
+
+    /// Sets an in-memory body, and Content-Type unless `content_type` is empty.
+    response& set_body(std::string data, std::string_view content_type = {}) {
+        if (!content_type.empty()) set_header("Content-Type", content_type);
+        close_file();
+        stream_ = nullptr;
+        body_ = std::move(data);
+        kind_ = body_kind::bytes;
+        return *this;
+    }
+    /// Sets a file region as the body, sent with sendfile(2). Takes ownership of `fd` (closed
+    /// when the response is destroyed, even if it is never sent). The engine sends exactly
+    /// `length` bytes from `offset`; if the file shrinks meanwhile the connection is closed.
+    response& set_file(int fd, std::uint64_t offset, std::uint64_t length,
+                       std::string_view content_type = {}) {
+        if (!content_type.empty()) set_header("Content-Type", content_type);
+        close_file();
+        body_.clear();
+        stream_ = nullptr;
+        file_fd_ = fd;
+        file_offset_ = offset;
+        file_length_ = length;
+        kind_ = body_kind::file;
+        return *this;
+    }
+    /// Sets a body of unknown length, sent with chunked framing to HTTP/1.1 clients and
+    /// delimited by closing the connection for HTTP/1.0 ones (RFC 9112 §6.3).
+    response& set_stream(stream_source source, std::string_view content_type = {}) {
+        if (!content_type.empty()) set_header("Content-Type", content_type);
+        close_file();
+        body_.clear();
+        stream_ = std::move(source);
+        kind_ = body_kind::stream;
+        return *this;
+    }
+
+    [[nodiscard]] body_kind kind() const noexcept { return kind_; }
+    /// The in-memory body (empty unless `kind() == body_kind::bytes`).
+    [[nodiscard]] std::string_view body() const noexcept { return body_; }
+    [[nodiscard]] int file_descriptor() const noexcept { return file_fd_; }
+    [[nodiscard]] std::uint64_t file_offset() const noexcept { return file_offset_; }
+    [[nodiscard]] std::uint64_t file_length() const noexcept { return file_length_; }
+
+    /// Asks the engine to close the connection after this response.
+    response& close_connection(bool close = true) noexcept {
+        close_ = close;
+        return *this;
+    }
+    [[nodiscard]] bool closes_connection() const noexcept { return close_; }
+
+    /// For the engine: moves the body out (the response keeps its head).
+    std::string take_body() noexcept { return std::move(body_); }
+    stream_source take_stream() noexcept { return std::move(stream_); }
+    int release_file() noexcept { return std::exchange(file_fd_, -1); }
+
+  private:
+    static void check_field(std::string_view name, std::string_view value) {
+        if (!detail::is_token(name))
+            throw std::invalid_argument("http::response: field name is not a token");
+        for (char c : value)
+            if (!detail::is(c, detail::cc_field_vchar))
+                throw std::invalid_argument("http::response: control byte in field value");
+        if (!value.empty() && (detail::is_ows(value.front()) || detail::is_ows(value.back())))
+            throw std::invalid_argument("http::response: field value has surrounding whitespace");
+        if (detail::iequals(name, "content-length") || detail::iequals(name, "transfer-encoding") ||
+            detail::iequals(name, "date"))
+            throw std::invalid_argument("http::response: framing fields are set by the engine");
+        if (detail::iequals(name, "connection") && !detail::iequals(value, "close"))
+            throw std::invalid_argument("http::response: only 'Connection: close' may be set");
+    }
+    void close_file() noexcept {
+        if (file_fd_ >= 0) ::close(file_fd_);
+        file_fd_ = -1;
+    }
+
+    std::string fields_;
+    std::string body_;
+    stream_source stream_;
+    std::uint64_t file_offset_ = 0;
+    std::uint64_t file_length_ = 0;
+    int file_fd_ = -1;
+    http::status status_;
+    body_kind kind_ = body_kind::none;
+    bool close_ = false;
+};
+
+MINIHTTP_NAMESPACE_END

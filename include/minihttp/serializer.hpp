@@ -1,0 +1,114 @@
+#pragma once
+/// @file
+/// Writes response heads and chunk framing into a caller's buffer; never touches a socket.
+
+#include <minihttp/response.hpp>
+#include <minihttp/status.hpp>
+#include <minihttp/version.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// What the serialiser needs to know about the request being answered.
+struct head_context {
+    bool head_request = false;  ///< HEAD: same fields as GET, no content (RFC 9110 §9.3.2)
+    unsigned version_minor = 1; ///< the request's HTTP/1.x minor version
+    bool keep_alive = true;     ///< whether the engine intends to keep the connection open
+    std::string_view date;      ///< the Date field value (RFC 9110 §6.6.1); omitted if empty
+};
+
+/// How the content that follows the head is delimited.
+enum class framing : std::uint8_t {
+    none,        ///< no content follows (HEAD, 1xx, 204, 304, or an empty body)
+    length,      ///< exactly Content-Length bytes follow
+    chunked,     ///< chunked transfer coding follows (RFC 9112 §7.1)
+    until_close, ///< content ends when the connection closes (a stream to an HTTP/1.0 client)
+};
+
+/// Result of serialising a head.
+struct head_result {
+    http::framing framing = framing::none;
+    bool keep_alive = true; ///< false when the connection must close after this response
+};
+
+namespace detail {
+inline void append_number(std::string& out, std::uint64_t v) {
+    char buf[20];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+} // namespace detail
+
+/// Appends the status line and fields of `r` to `out`, choosing the framing: Content-Length for
+/// bytes and file bodies (also on HEAD, with the length a GET would get), chunked for a stream to
+/// HTTP/1.1, close-delimited for a stream to HTTP/1.0, and none for statuses that forbid content
+/// (RFC 9110 §6.4.1, §8.6: no Content-Length in 1xx/204). Adds `Connection: close` when the
+/// connection will close, `Connection: keep-alive` to an HTTP/1.0 client that keeps it.
+/// Always answers as HTTP/1.1 (RFC 9110 §6.2). Throws only std::bad_alloc.
+inline head_result serialize_head(std::string& out, const response& r, const head_context& c) {
+    head_result res;
+    res.keep_alive = c.keep_alive && !r.closes_connection();
+    const http::status s = r.code();
+    const bool no_content = status_forbids_body(s);
+
+    std::uint64_t length = 0;
+    bool has_length = false;
+    switch (r.kind()) {
+    case response::body_kind::none: has_length = true; break;
+    case response::body_kind::bytes:
+        length = r.body().size();
+        has_length = true;
+        break;
+    case response::body_kind::file:
+        length = r.file_length();
+        has_length = true;
+        break;
+    case response::body_kind::stream:
+        if (c.version_minor == 0 && !c.head_request && !no_content) res.keep_alive = false;
+        break;
+    }
+
+    out.append("HTTP/1.1 ");
+    detail::append_number(out, to_int(s));
+    out.push_back(' ');
+    out.append(reason_phrase(s));
+    out.append("\r\n");
+    if (!c.date.empty()) out.append("Date: ").append(c.date).append("\r\n");
+    if (no_content) {
+        res.framing = framing::none;
+    } else if (has_length) {
+        out.append("Content-Length: ");
+        detail::append_number(out, length);
+        out.append("\r\n");
+        res.framing = (c.head_request || length == 0) ? framing::none : framing::length;
+    } else if (c.version_minor >= 1) {
+        out.append("Transfer-Encoding: chunked\r\n");
+        res.framing = c.head_request ? framing::none : framing::chunked;
+    } else {
+        res.framing = c.head_request ? framing::none : framing::until_close;
+    }
+    if (!res.keep_alive)
+        out.append("Connection: close\r\n");
+    else if (c.version_minor == 0)
+        out.append("Connection: keep-alive\r\n");
+    out.append(r.fields());
+    out.append("\r\n");
+    return res;
+}
+
+/// Appends the chunk-size line for a chunk of `size` bytes (`size` > 0).
+inline void append_chunk_header(std::string& out, std::size_t size) {
+    char buf[16];
+    const auto r = std::to_chars(buf, buf + sizeof buf, size, 16);
+    out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+    out.append("\r\n");
+}
+
+/// The last chunk and an empty trailer section, which end a chunked body.
+inline constexpr std::string_view last_chunk = "0\r\n\r\n";
+
+MINIHTTP_NAMESPACE_END
