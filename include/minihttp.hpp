@@ -2,7 +2,9 @@
 /// @file
 /// minihttp: a header-only C++20 HTTP/1.1 server library for Linux. Include this header only.
 
+#include <minihttp/blocking.hpp>
 #include <minihttp/handler.hpp>
+#include <minihttp/json.hpp>
 #include <minihttp/method.hpp>
 #include <minihttp/options.hpp>
 #include <minihttp/parser.hpp>
@@ -11,4 +13,5 @@
 #include <minihttp/serializer.hpp>
 #include <minihttp/server.hpp>
 #include <minihttp/status.hpp>
+#include <minihttp/thread_name.hpp>
 #include <minihttp/version.hpp>

@@ -6,6 +6,12 @@
 /// @file
 /// minihttp: a header-only C++20 HTTP/1.1 server library for Linux. Include this header only.
 
+// begin minihttp/blocking.hpp
+/// @file
+/// `http::blocking<H>`: runs a handler or layer that blocks (disk fsync, a database) on a
+/// bounded pool of threads, so that the event-loop workers never wait (DESIGN.md §4). A full
+/// queue answers 503 with `Retry-After: 5` at once.
+
 // begin minihttp/handler.hpp
 /// @file
 /// The concepts a handler and a layer satisfy, `http::chain` composing layers, and
@@ -381,6 +387,8 @@ class request {
     [[nodiscard]] bool expects_continue() const noexcept { return expect_continue_; }
     /// The peer's address.
     [[nodiscard]] const endpoint& remote() const noexcept { return remote_; }
+    /// The server's listening address (its port is the real one, also after binding port 0).
+    [[nodiscard]] const endpoint& local() const noexcept { return local_; }
 
   private:
     friend struct detail::request_access;
@@ -389,6 +397,7 @@ class request {
     std::string_view method_name_, target_, path_, query_, host_, body_;
     std::uint64_t content_length_ = 0;
     endpoint remote_;
+    endpoint local_;
     http::method method_ = http::method::other;
     http::target_form form_ = http::target_form::origin;
     std::uint8_t version_minor_ = 1;
@@ -435,6 +444,7 @@ struct request_access {
     }
     static void set_body(request& r, std::string_view body) noexcept { r.body_ = body; }
     static void set_remote(request& r, const endpoint& e) noexcept { r.remote_ = e; }
+    static void set_local(request& r, const endpoint& e) noexcept { r.local_ = e; }
 };
 } // namespace detail
 
@@ -581,6 +591,27 @@ MINIHTTP_NAMESPACE_END
 
 MINIHTTP_NAMESPACE_BEGIN
 
+class response;
+class responder;
+
+namespace detail {
+/// Receives a deferred response for a connection; implemented by the engine's workers.
+struct completion_sink {
+    /// Thread-safe; called exactly once per deferred request.
+    virtual void complete(void* token, response&& r) noexcept = 0;
+
+  protected:
+    ~completion_sink() = default;
+};
+struct responder_access;
+} // namespace detail
+
+/// What happened to a response, reported to its `on_sent` callback.
+struct delivery {
+    std::uint64_t body_bytes = 0; ///< content bytes written (0 for HEAD and bodiless statuses)
+    bool complete = false;        ///< false: the connection ended before the last byte went out
+};
+
 /// A response a handler returns by value.
 ///
 /// Lifetime: self-contained; it owns its body (and the file descriptor of a file body), so it
@@ -597,7 +628,11 @@ class response {
     /// the connection's worker thread each time the socket can take more; it must not block.
     using stream_source = std::function<std::ptrdiff_t(char* buf, std::size_t capacity)>;
 
-    enum class body_kind : std::uint8_t { none, bytes, file, stream };
+    enum class body_kind : std::uint8_t { none, bytes, file, stream, deferred };
+
+    /// Called once when the response has been written completely, or when the connection ends
+    /// first. Runs on the connection's worker thread; must not block.
+    using sent_callback = std::function<void(const delivery&)>;
 
     explicit response(http::status s = http::status::ok) noexcept : status_(s) {}
     response(response&& o) noexcept { *this = std::move(o); }
@@ -608,6 +643,8 @@ class response {
             fields_ = std::move(o.fields_);
             body_ = std::move(o.body_);
             stream_ = std::move(o.stream_);
+            deferred_ = std::move(o.deferred_);
+            on_sent_ = std::move(o.on_sent_);
             file_fd_ = std::exchange(o.file_fd_, -1);
             file_offset_ = o.file_offset_;
             file_length_ = o.file_length_;
@@ -624,6 +661,16 @@ class response {
     [[nodiscard]] static response text(std::string body, http::status s = http::status::ok) {
         response r(s);
         r.set_body(std::move(body), "text/plain; charset=utf-8");
+        return r;
+    }
+    /// A response that will be produced later, possibly on another thread: the engine calls
+    /// `start` on the worker, right after the handler returns, with a `responder` to which the
+    /// real response must eventually be sent. Until then the connection reads nothing more and
+    /// the request (its views included) stays valid. `http::blocking` is built on this.
+    [[nodiscard]] static response defer(std::function<void(responder)> start) {
+        response r;
+        r.deferred_ = std::move(start);
+        r.kind_ = body_kind::deferred;
         return r;
     }
     /// A `text/html; charset=utf-8` response.
@@ -729,6 +776,12 @@ class response {
     [[nodiscard]] std::uint64_t file_offset() const noexcept { return file_offset_; }
     [[nodiscard]] std::uint64_t file_length() const noexcept { return file_length_; }
 
+    /// Sets the callback told when this response is written (or abandoned): for transfer logs.
+    response& on_sent(sent_callback cb) {
+        on_sent_ = std::move(cb);
+        return *this;
+    }
+
     /// Asks the engine to close the connection after this response.
     response& close_connection(bool close = true) noexcept {
         close_ = close;
@@ -740,6 +793,8 @@ class response {
     std::string take_body() noexcept { return std::move(body_); }
     stream_source take_stream() noexcept { return std::move(stream_); }
     int release_file() noexcept { return std::exchange(file_fd_, -1); }
+    std::function<void(responder)> take_deferred() noexcept { return std::move(deferred_); }
+    sent_callback take_on_sent() noexcept { return std::move(on_sent_); }
 
   private:
     static void check_field(std::string_view name, std::string_view value) {
@@ -764,6 +819,8 @@ class response {
     std::string fields_;
     std::string body_;
     stream_source stream_;
+    std::function<void(responder)> deferred_;
+    sent_callback on_sent_;
     std::uint64_t file_offset_ = 0;
     std::uint64_t file_length_ = 0;
     int file_fd_ = -1;
@@ -771,6 +828,51 @@ class response {
     body_kind kind_ = body_kind::none;
     bool close_ = false;
 };
+
+/// The right to answer one deferred request (see `response::defer`), from any thread, once.
+///
+/// Move-only. `send` is thread-safe and may be called from any thread while the server runs.
+/// Destroying a responder that never sent answers 500, so a request is never left hanging.
+class responder {
+  public:
+    responder() noexcept = default;
+    responder(responder&& o) noexcept : sink_(std::exchange(o.sink_, nullptr)), token_(o.token_) {}
+    responder& operator=(responder&& o) noexcept {
+        if (this != &o) {
+            abandon();
+            sink_ = std::exchange(o.sink_, nullptr);
+            token_ = o.token_;
+        }
+        return *this;
+    }
+    responder(const responder&) = delete;
+    responder& operator=(const responder&) = delete;
+    ~responder() { abandon(); }
+
+    /// Delivers the response to the connection's worker; later calls do nothing.
+    void send(response r) noexcept {
+        if (detail::completion_sink* s = std::exchange(sink_, nullptr))
+            s->complete(token_, std::move(r));
+    }
+    /// True until `send` was called.
+    [[nodiscard]] explicit operator bool() const noexcept { return sink_ != nullptr; }
+
+  private:
+    friend struct detail::responder_access;
+    responder(detail::completion_sink* sink, void* token) noexcept : sink_(sink), token_(token) {}
+    void abandon() noexcept {
+        if (sink_ != nullptr) send(response(status::internal_server_error));
+    }
+
+    detail::completion_sink* sink_ = nullptr;
+    void* token_ = nullptr;
+};
+
+namespace detail {
+struct responder_access {
+    static responder make(completion_sink* sink, void* token) noexcept { return {sink, token}; }
+};
+} // namespace detail
 
 MINIHTTP_NAMESPACE_END
 // end minihttp/response.hpp
@@ -883,6 +985,653 @@ class route {
 
 MINIHTTP_NAMESPACE_END
 // end minihttp/handler.hpp
+// begin minihttp/thread_name.hpp
+/// @file
+/// Names of the library's threads, as log lines show them ("Thread-3", "Pool-1").
+
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+namespace detail {
+inline thread_local std::string thread_name;
+} // namespace detail
+
+/// The calling thread's name: "Thread-N" for the engine's workers (N from 1), "Pool-N" for the
+/// threads of `http::blocking`, or whatever `set_current_thread_name` gave; empty otherwise.
+/// The view is valid until the same thread renames itself.
+[[nodiscard]] inline std::string_view current_thread_name() noexcept { return detail::thread_name; }
+
+/// Names the calling thread for log lines.
+inline void set_current_thread_name(std::string name) { detail::thread_name = std::move(name); }
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/thread_name.hpp
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// The load of a pool: threads running a task and tasks waiting.
+struct pool_load {
+    unsigned active = 0;            ///< threads running a task
+    unsigned threads = 0;           ///< threads in the pool
+    std::size_t queued = 0;         ///< tasks waiting for a thread
+    std::size_t queue_capacity = 0; ///< waiting tasks allowed; one more is refused
+};
+
+/// Settings of a blocking pool. The defaults are the spec's: 10 threads, a queue of 50.
+struct blocking_options {
+    unsigned threads = 10;
+    std::size_t queue = 50;
+    /// Told whenever `active` or `queued` changes, from whichever thread changed it (a worker
+    /// or a pool thread), possibly concurrently; must not block. E.g. for a load indicator.
+    std::function<void(const pool_load&)> on_load{};
+    /// Pool threads are named prefix + index from 1 (see `current_thread_name`).
+    std::string thread_name_prefix = "Pool-";
+    /// Receives exceptions thrown by the wrapped handler (which are answered with 500).
+    /// Empty: stderr.
+    std::function<void(std::string_view)> error_log{};
+};
+
+/// A fixed set of threads taking tasks from a bounded FIFO queue.
+///
+/// Thread-safety: `try_submit` and `load` may be called from any thread. Destruction runs the
+/// tasks still queued, then joins the threads (nothing accepted is dropped).
+class task_pool {
+  public:
+    task_pool(unsigned threads, std::size_t capacity,
+              std::function<void(const pool_load&)> on_load = {}, std::string prefix = "Pool-")
+        : capacity_(capacity), threads_count_(threads == 0 ? 1 : threads),
+          on_load_(std::move(on_load)) {
+        threads_.reserve(threads_count_);
+        try {
+            for (unsigned i = 0; i < threads_count_; ++i)
+                threads_.emplace_back([this, name = prefix + std::to_string(i + 1)] {
+                    set_current_thread_name(name);
+                    work();
+                });
+        } catch (...) {
+            shutdown();
+            throw;
+        }
+    }
+    task_pool(const task_pool&) = delete;
+    task_pool& operator=(const task_pool&) = delete;
+    ~task_pool() { shutdown(); }
+
+    /// Queues `f` (moved from only if accepted). Returns false, leaving `f` intact, when
+    /// `capacity` tasks are already waiting.
+    template <class F>
+    requires std::invocable<F&>
+    bool try_submit(F& f) {
+        pool_load now;
+        {
+            std::lock_guard lock(mutex_);
+            if (queue_.size() >= capacity_ && idle_ == 0) return false;
+            queue_.push_back(std::make_unique<task<F>>(std::move(f)));
+            now = load_locked();
+        }
+        ready_.notify_one();
+        report(now);
+        return true;
+    }
+
+    [[nodiscard]] pool_load load() const {
+        std::lock_guard lock(mutex_);
+        return load_locked();
+    }
+
+  private:
+    struct task_base {
+        virtual ~task_base() = default;
+        virtual void run() = 0;
+    };
+    template <class F>
+    struct task final : task_base {
+        explicit task(F&& f) : fn(std::move(f)) {}
+        void run() override { fn(); }
+        F fn;
+    };
+
+    pool_load load_locked() const {
+        pool_load l;
+        l.active = active_;
+        l.threads = threads_count_;
+        l.queued = queue_.size();
+        l.queue_capacity = capacity_;
+        return l;
+    }
+    void report(const pool_load& l) noexcept {
+        if (!on_load_) return;
+        try {
+            on_load_(l);
+        } catch (...) {}
+    }
+
+    void work() {
+        for (;;) {
+            std::unique_ptr<task_base> t;
+            pool_load now;
+            {
+                std::unique_lock lock(mutex_);
+                ++idle_;
+                ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+                --idle_;
+                if (queue_.empty()) return; // stopping, and nothing left to run
+                t = std::move(queue_.front());
+                queue_.pop_front();
+                ++active_;
+                now = load_locked();
+            }
+            report(now);
+            t->run(); // tasks catch their own exceptions (see blocking::job)
+            t.reset();
+            {
+                std::lock_guard lock(mutex_);
+                --active_;
+                now = load_locked();
+            }
+            report(now);
+        }
+    }
+
+    void shutdown() noexcept {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        ready_.notify_all();
+        for (auto& t : threads_)
+            if (t.joinable()) t.join();
+        threads_.clear();
+    }
+
+    mutable std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<std::unique_ptr<task_base>> queue_;
+    std::vector<std::thread> threads_;
+    std::size_t capacity_;
+    unsigned threads_count_;
+    unsigned active_ = 0;
+    unsigned idle_ = 0;
+    bool stopping_ = false;
+    std::function<void(const pool_load&)> on_load_;
+};
+
+/// A layer that can tell, without blocking, whether it would answer a request; `blocking`
+/// needs this to decide on the worker whether to hand the request to the pool at all.
+template <class L>
+concept filtering_layer = layer<L> && requires(const L& l, const request& r) {
+    { l.accepts(r) } -> std::same_as<bool>;
+};
+
+/// Runs `H` — a handler, or a layer with `accepts()` — on a `task_pool`.
+///
+/// The worker hands the request over and serves other connections meanwhile; the answer comes
+/// back through a `responder` (DESIGN.md §4). While the task runs, the request (and the views
+/// it holds) stays valid. When the queue is full the request gets 503 with `Retry-After: 5`.
+/// Thread-safety: `H`'s const call operator runs on pool threads, concurrently.
+/// Lifetime: must outlive the server's `run()`; destroying it finishes the queued tasks.
+template <class H>
+requires handler<H> || filtering_layer<H>
+class blocking {
+  public:
+    explicit blocking(H inner, blocking_options opts = {})
+        : inner_(std::move(inner)), error_log_(std::move(opts.error_log)),
+          pool_(std::make_unique<task_pool>(opts.threads, opts.queue, std::move(opts.on_load),
+                                            std::move(opts.thread_name_prefix))) {}
+
+    /// As a layer: passes on what `H` does not accept, defers the rest to the pool.
+    std::optional<response> operator()(const request& r) const requires filtering_layer<H> {
+        if (!inner_.accepts(r)) return std::nullopt;
+        return defer(r);
+    }
+    /// As a handler: every request goes to the pool.
+    response operator()(const request& r) const requires(!filtering_layer<H>) { return defer(r); }
+
+    [[nodiscard]] bool accepts(const request& r) const requires filtering_layer<H> {
+        return inner_.accepts(r);
+    }
+    [[nodiscard]] method_set
+    allowed_methods(const request& r) const requires layer_with_methods<H> {
+        return inner_.allowed_methods(r);
+    }
+
+    [[nodiscard]] pool_load load() const { return pool_->load(); }
+    [[nodiscard]] const H& inner() const noexcept { return inner_; }
+
+  private:
+    struct job {
+        const blocking* self;
+        const request* req;
+        responder out;
+        void operator()() { out.send(self->run(*req)); }
+    };
+
+    response defer(const request& r) const {
+        return response::defer([this, &r](responder out) {
+            job j{this, &r, std::move(out)};
+            if (!pool_->try_submit(j)) {
+                // RFC 9110 §15.6.4: 503 with Retry-After when the pool cannot take more.
+                response busy =
+                    response::text("503 Service Unavailable\n", status::service_unavailable);
+                busy.add_header("Retry-After", "5");
+                j.out.send(std::move(busy));
+            }
+        });
+    }
+
+    response run(const request& r) const noexcept {
+        try {
+            if constexpr (filtering_layer<H>) {
+                std::optional<response> res = inner_(r);
+                if (res) return std::move(*res);
+                return response::text("404 Not Found\n", status::not_found);
+            } else {
+                return response(inner_(r));
+            }
+        } catch (const std::exception& e) {
+            log(std::string("blocking handler threw: ") + e.what());
+        } catch (...) {
+            log("blocking handler threw a non-standard exception");
+        }
+        return response(status::internal_server_error);
+    }
+
+    void log(const std::string& msg) const noexcept {
+        try {
+            if (error_log_) {
+                error_log_(msg);
+                return;
+            }
+        } catch (...) {}
+        const std::string line = "[minihttp] " + msg + "\n";
+        (void)!::write(STDERR_FILENO, line.data(), line.size());
+    }
+
+    H inner_;
+    std::function<void(std::string_view)> error_log_;
+    std::unique_ptr<task_pool> pool_;
+};
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/blocking.hpp
+// begin minihttp/json.hpp
+/// @file
+/// A strict validator of JSON texts (RFC 8259), for request bodies that are stored as received
+/// and must be JSON: it checks the bytes and builds nothing.
+///
+/// It is a single forward pass with no recursion: nesting is tracked by a depth counter and a
+/// bit stack of container kinds on the stack frame, so a hostile "[[[[..." costs one bit per
+/// level up to the limit and cannot overflow the call stack. It never allocates.
+
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// Result of validating a JSON text.
+struct json_error {
+    /// Byte offset of the first offending byte (or of the end).
+    std::size_t offset = 0;
+    /// Static English description, e.g. "trailing comma"; empty when valid.
+    std::string_view message;
+    /// True when the text is invalid.
+    [[nodiscard]] explicit operator bool() const noexcept { return !message.empty(); }
+};
+
+/// Limits applied by `validate_json`.
+struct json_limits {
+    /// Deepest nesting of arrays and objects accepted: a scalar text has depth 0, `[]` depth 1.
+    /// Values above `depth_cap` act as `depth_cap`.
+    std::size_t max_depth = 128;
+    /// Size of the validator's bit stack of container kinds (512 bytes of stack frame).
+    static constexpr std::size_t depth_cap = 4096;
+};
+
+namespace detail {
+
+// Classes of a byte inside a string. The UTF-8 lead bytes are split by the range their second
+// byte must fall in, which is where RFC 3629 §4 excludes overlong forms, UTF-16 surrogates and
+// code points above U+10FFFF; later continuation bytes are always 80..BF.
+enum json_string_class : std::uint8_t {
+    jsc_plain,     // printable ASCII other than '"' and '\\': stands for itself
+    jsc_quote,     // '"' ends the string
+    jsc_backslash, // starts an escape
+    jsc_control,   // U+0000..U+001F must be escaped (RFC 8259 §7)
+    jsc_invalid,   // 80..BF (stray continuation), C0 C1 (overlong), F5..FF (beyond U+10FFFF)
+    jsc_2,         // C2..DF: 80..BF
+    jsc_e0,        // E0: A0..BF (below is an overlong 3-byte form), then 1 more
+    jsc_3,         // E1..EC, EE, EF: 80..BF, then 1 more
+    jsc_ed,        // ED: 80..9F (above encodes a surrogate D800..DFFF), then 1 more
+    jsc_f0,        // F0: 90..BF (below is an overlong 4-byte form), then 2 more
+    jsc_4,         // F1..F3: 80..BF, then 2 more
+    jsc_f4,        // F4: 80..8F (above is beyond U+10FFFF), then 2 more
+};
+
+inline constexpr std::array<std::uint8_t, 256> json_string_table = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (unsigned c = 0; c < 0x20; ++c) t[c] = jsc_control;
+    t['"'] = jsc_quote;
+    t['\\'] = jsc_backslash;
+    for (unsigned c = 0x80; c <= 0xff; ++c) t[c] = jsc_invalid;
+    for (unsigned c = 0xc2; c <= 0xdf; ++c) t[c] = jsc_2;
+    for (unsigned c = 0xe1; c <= 0xef; ++c) t[c] = jsc_3;
+    t[0xe0] = jsc_e0;
+    t[0xed] = jsc_ed;
+    t[0xf0] = jsc_f0;
+    for (unsigned c = 0xf1; c <= 0xf3; ++c) t[c] = jsc_4;
+    t[0xf4] = jsc_f4;
+    return t;
+}();
+
+/// For a lead byte class (from `jsc_2`): the second byte's range and how many bytes follow it.
+struct json_utf8_rule {
+    unsigned char lo, hi, more;
+};
+inline constexpr json_utf8_rule json_utf8_rules[] = {
+    {0x80, 0xbf, 0}, {0xa0, 0xbf, 1}, {0x80, 0xbf, 1}, {0x80, 0x9f, 1},
+    {0x90, 0xbf, 2}, {0x80, 0xbf, 2}, {0x80, 0x8f, 2},
+};
+
+inline constexpr std::string_view json_eof = "unexpected end of input";
+
+/// True if some byte of the 8 in `w` needs a closer look inside a string: below 0x20, '"',
+/// '\\', or non-ASCII. These are the exact "has a zero byte" / "has a byte less than n"
+/// tests of Bit Twiddling Hacks: a borrow can flag a wrong byte, but only when some byte really
+/// matches, and the byte loop finds which one. Byte order plays no part, so it is endian-neutral.
+[[nodiscard]] constexpr bool json_word_needs_care(std::uint64_t w) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+    const std::uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    const std::uint64_t flags =
+        ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w;
+    return (flags & highs) != 0;
+}
+
+[[nodiscard]] constexpr bool json_is_ws(char c) noexcept {
+    // RFC 8259 §2: ws = SP / HTAB / LF / CR, and nothing else (no FF, VT, NBSP...).
+    constexpr std::uint64_t mask = (1ull << ' ') | (1ull << '\t') | (1ull << '\n') | (1ull << '\r');
+    const auto u = static_cast<unsigned char>(c);
+    return u <= ' ' && ((mask >> u) & 1) != 0;
+}
+
+inline void json_skip_ws(std::string_view t, std::size_t& i) noexcept {
+    while (i < t.size() && json_is_ws(t[i])) ++i;
+}
+
+/// Reads the 4 hex digits of a `\u` escape at `i` into `cp`. On failure `i` is the bad byte.
+[[nodiscard]] inline std::string_view json_hex4(std::string_view t, std::size_t& i,
+                                                unsigned& cp) noexcept {
+    cp = 0;
+    for (int k = 0; k < 4; ++k, ++i) {
+        if (i == t.size()) return json_eof;
+        if (!is_hex(t[i])) return "invalid \\u escape";
+        cp = cp << 4 | hex_value(t[i]);
+    }
+    return {};
+}
+
+/// Checks the escape whose backslash is at `i`; leaves `i` after it. RFC 8259 §7 lists the
+/// escapes. A `\u` escape of a UTF-16 surrogate must be a high one immediately followed by a
+/// low one: a lone surrogate is no character, and I-JSON (RFC 7493 §2.1) forbids it.
+[[nodiscard]] inline std::string_view json_escape(std::string_view t, std::size_t& i) noexcept {
+    const std::size_t start = i;
+    if (++i == t.size()) return json_eof;
+    if (t[i] != 'u') {
+        if (std::string_view("\"\\/bfnrt").find(t[i]) == std::string_view::npos)
+            return "invalid escape";
+        ++i;
+        return {};
+    }
+    unsigned cp = 0;
+    if (auto m = json_hex4(t, ++i, cp); !m.empty()) return m;
+    if (cp < 0xd800 || cp > 0xdfff) return {};
+    if (cp <= 0xdbff) {
+        // A high surrogate: a prefix of the text could still end in its low half, so running
+        // out of input here is the end of input, not a surrogate error.
+        if (i == t.size() || (t[i] == '\\' && i + 1 == t.size())) {
+            i = t.size();
+            return json_eof;
+        }
+        if (t[i] == '\\' && t[i + 1] == 'u') {
+            i += 2;
+            if (auto m = json_hex4(t, i, cp); !m.empty()) return m;
+            if (cp >= 0xdc00 && cp <= 0xdfff) return {};
+        }
+    }
+    i = start;
+    return "unpaired surrogate";
+}
+
+/// Checks the string whose opening quote is at `i`; leaves `i` after the closing quote.
+[[nodiscard]] inline std::string_view json_string(std::string_view t, std::size_t& i) noexcept {
+    const char* const p = t.data();
+    const std::size_t n = t.size();
+    ++i;
+    while (true) {
+        // Most string bytes are plain ASCII: skip them 8 at a time, then byte by byte up to the
+        // first one that needs work, so the UTF-8 and escape checks cost nothing on ASCII runs.
+        while (n - i >= 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p + i, 8);
+            if (json_word_needs_care(w)) break;
+            i += 8;
+        }
+        while (i < n && json_string_table[static_cast<unsigned char>(p[i])] == jsc_plain) ++i;
+        if (i == n) return json_eof;
+        const unsigned cls = json_string_table[static_cast<unsigned char>(p[i])];
+        switch (cls) {
+        case jsc_quote: ++i; return {};
+        case jsc_backslash:
+            if (auto m = json_escape(t, i); !m.empty()) return m;
+            continue;
+        case jsc_control: return "control character in string";
+        case jsc_invalid: return "invalid UTF-8";
+        default: break;
+        }
+        // RFC 8259 §8.1: the text is UTF-8. A sequence cut short by the end of input is the end
+        // of input (a longer text could complete it); cut short by any other byte, it is invalid.
+        const json_utf8_rule& r = json_utf8_rules[cls - jsc_2];
+        if (++i == n) return json_eof;
+        auto u = static_cast<unsigned char>(p[i]);
+        if (u < r.lo || u > r.hi) return "invalid UTF-8";
+        for (unsigned k = 0; k < r.more; ++k) {
+            if (++i == n) return json_eof;
+            u = static_cast<unsigned char>(p[i]);
+            if (u < 0x80 || u > 0xbf) return "invalid UTF-8";
+        }
+        ++i;
+    }
+}
+
+/// Checks the number starting at `i` ('-' or a digit); leaves `i` after it. RFC 8259 §6:
+///   number = [ "-" ] int [ frac ] [ exp ]     int = "0" / ( digit1-9 *DIGIT )
+///   frac = "." 1*DIGIT                        exp = ( "e" / "E" ) [ "-" / "+" ] 1*DIGIT
+[[nodiscard]] inline std::string_view json_number(std::string_view t, std::size_t& i) noexcept {
+    const std::size_t n = t.size();
+    if (t[i] == '-') {
+        if (++i == n) return json_eof;
+        if (!is_digit(t[i])) return "expected digit after '-'";
+    }
+    if (t[i] == '0') {
+        if (++i < n && is_digit(t[i])) return "leading zero in number";
+    } else {
+        while (++i < n && is_digit(t[i])) {}
+    }
+    if (i < n && t[i] == '.') {
+        if (++i == n) return json_eof;
+        if (!is_digit(t[i])) return "expected digit after '.'";
+        while (++i < n && is_digit(t[i])) {}
+    }
+    if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+        if (++i == n) return json_eof;
+        if (t[i] == '+' || t[i] == '-') {
+            if (++i == n) return json_eof;
+        }
+        if (!is_digit(t[i])) return "expected digit in exponent";
+        while (++i < n && is_digit(t[i])) {}
+    }
+    return {};
+}
+
+/// Checks that `word` (true, false or null) is at `i`; leaves `i` after it.
+[[nodiscard]] inline std::string_view json_literal(std::string_view t, std::size_t& i,
+                                                   std::string_view word) noexcept {
+    for (char c : word) {
+        if (i == t.size()) return json_eof;
+        if (t[i] != c) return "invalid literal";
+        ++i;
+    }
+    return {};
+}
+
+/// Why the byte `c` cannot start a value; names the usual non-JSON habits.
+[[nodiscard]] constexpr std::string_view json_not_a_value(char c) noexcept {
+    switch (c) {
+    case '\'': return "single quotes are not allowed";
+    case '/': return "comments are not allowed";
+    case '+': return "leading '+' in number";
+    case '.': return "expected digit before '.'";
+    default: break;
+    }
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return "invalid literal"; // NaN, True
+    return "expected a value";
+}
+
+/// Checks an object member's name and the colon after it, starting at `i` (whitespace skipped);
+/// leaves `i` after the colon.
+[[nodiscard]] inline std::string_view json_member_name(std::string_view t,
+                                                       std::size_t& i) noexcept {
+    if (i == t.size()) return json_eof;
+    if (t[i] != '"') {
+        if (t[i] == '\'' || t[i] == '/') return json_not_a_value(t[i]);
+        return "expected string key";
+    }
+    if (auto m = json_string(t, i); !m.empty()) return m;
+    json_skip_ws(t, i);
+    if (i == t.size()) return json_eof;
+    if (t[i] != ':') return "expected ':'";
+    ++i;
+    return {};
+}
+
+} // namespace detail
+
+/// Validates `text` as one JSON text (RFC 8259 §2: ws value ws). Returns an empty json_error when
+/// valid. Pure function; thread-safe; never allocates, never throws.
+/// On error, `offset` is the first byte that cannot be there (`text.size()` when the text is a
+/// cut-short prefix of valid JSON), except for "trailing comma" (the comma) and "unpaired
+/// surrogate" (the backslash of the unpaired escape).
+[[nodiscard]] inline json_error validate_json(std::string_view text,
+                                              const json_limits& limits = {}) noexcept {
+    using detail::json_eof;
+    using detail::json_skip_ws;
+    const std::size_t n = text.size();
+    std::size_t i = 0;
+
+    // RFC 8259 §8.1 forbids generating a byte order mark and lets parsers ignore one; a strict
+    // validator refuses it, so that whatever stores the body need not strip it.
+    if (text.starts_with("\xEF\xBB\xBF")) return {0, "byte order mark is not allowed"};
+
+    const std::size_t max_depth = std::min(limits.max_depth, json_limits::depth_cap);
+    // Bit d-1 is set when the container at depth d is an object. The counter plus this stack
+    // replaces recursion; levels beyond max_depth are refused before they are pushed.
+    std::uint64_t is_object[json_limits::depth_cap / 64] = {};
+    std::size_t depth = 0;
+    const auto in_object = [&] { return (is_object[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1; };
+
+    json_skip_ws(text, i);
+    if (i == n) return {i, "empty input"};
+
+    while (true) {
+        // A value is expected at `i`.
+        json_skip_ws(text, i);
+        if (i == n) return {i, json_eof};
+        std::string_view m;
+        switch (text[i]) {
+        case '[':
+        case '{': {
+            if (depth == max_depth) return {i, "nesting too deep"};
+            const bool obj = text[i] == '{';
+            const std::uint64_t bit = std::uint64_t{1} << (depth % 64);
+            auto& word = is_object[depth / 64];
+            word = obj ? word | bit : word & ~bit;
+            ++depth;
+            ++i;
+            json_skip_ws(text, i);
+            if (i == n) return {i, json_eof};
+            if (text[i] == (obj ? '}' : ']')) { // empty: a complete value
+                --depth;
+                ++i;
+                break;
+            }
+            if (obj) m = detail::json_member_name(text, i);
+            if (!m.empty()) return {i, m};
+            continue;
+        }
+        case '"': m = detail::json_string(text, i); break;
+        case 't': m = detail::json_literal(text, i, "true"); break;
+        case 'f': m = detail::json_literal(text, i, "false"); break;
+        case 'n': m = detail::json_literal(text, i, "null"); break;
+        default:
+            if (text[i] != '-' && !detail::is_digit(text[i]))
+                return {i, detail::json_not_a_value(text[i])};
+            m = detail::json_number(text, i);
+            break;
+        }
+        if (!m.empty()) return {i, m};
+
+        // A value has ended at `i`: close containers until a comma calls for another value.
+        while (true) {
+            json_skip_ws(text, i);
+            if (depth == 0) {
+                if (i != n) return {i, "trailing data"};
+                return {};
+            }
+            if (i == n) return {i, json_eof};
+            const bool obj = in_object();
+            const char close = obj ? '}' : ']';
+            if (text[i] == close) {
+                --depth;
+                ++i;
+                continue;
+            }
+            if (text[i] != ',') return {i, obj ? "expected ',' or '}'" : "expected ',' or ']'"};
+            const std::size_t comma = i++;
+            json_skip_ws(text, i);
+            if (i < n && text[i] == close) return {comma, "trailing comma"};
+            if (obj) m = detail::json_member_name(text, i);
+            if (!m.empty()) return {i, m};
+            break;
+        }
+    }
+}
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/json.hpp
 // begin minihttp/options.hpp
 /// @file
 /// `http::server_options`: every limit and timeout of the engine, as runtime values.
@@ -890,10 +1639,29 @@ MINIHTTP_NAMESPACE_END
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string_view>
 
 MINIHTTP_NAMESPACE_BEGIN
+
+/// One finished exchange, for an access log.
+struct access_entry {
+    std::string_view method;  ///< as received
+    std::string_view target;  ///< as received
+    unsigned version_minor;   ///< HTTP/1.x
+    http::status status;      ///< what was answered
+    std::uint64_t body_bytes; ///< content bytes written
+    bool complete;            ///< false: the connection ended before the response did
+    const endpoint& peer;     ///< the client
+};
+
+/// A request the engine answered itself with an error, before or instead of the handler.
+struct refusal {
+    http::status status;     ///< the status sent (400, 408, 413, 414, 431, 501, 503, 505, ...)
+    std::string_view reason; ///< a short description, e.g. "obs-fold", "header timeout"
+    const endpoint& peer;    ///< the client
+};
 
 /// Limits and timeouts enforced by the engine before any handler runs. Defaults follow
 /// DESIGN.md's input rules; each limit's answer is given beside it. A plain aggregate, so
@@ -938,6 +1706,12 @@ struct server_options {
     /// Receives the engine's error messages (handler exceptions, accept failures). Called from
     /// worker threads, possibly concurrently. Empty: messages go to stderr.
     std::function<void(std::string_view)> error_log{};
+    /// Told of every error the engine answers itself (malformed input, limits, timeouts,
+    /// connection cap), e.g. for a security log. Called on the worker thread; must not block.
+    std::function<void(const refusal&)> on_refusal{};
+    /// Told of every response a handler produced, once it is written (or abandoned), on the
+    /// worker thread; must not block. Costs a copy of method and target per request when set.
+    std::function<void(const access_entry&)> access_log{};
 };
 
 MINIHTTP_NAMESPACE_END
@@ -977,6 +1751,7 @@ struct parse_result {
     parse_status state = parse_status::need_more;
     std::size_t consumed = 0;
     http::status error = http::status::ok;
+    std::string_view reason; ///< on error: a short static description, for logs
 };
 
 namespace detail {
@@ -1185,18 +1960,20 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     const char* const begin = in.data();
     const char* const end = begin + in.size();
     const char* p = begin;
-    const auto fail = [](http::status s) { return parse_result{parse_status::error, 0, s}; };
-    constexpr parse_result more{parse_status::need_more, 0, http::status::ok};
+    const auto fail = [](http::status s, std::string_view why) {
+        return parse_result{parse_status::error, 0, s, why};
+    };
+    constexpr parse_result more{parse_status::need_more, 0, http::status::ok, {}};
 
     // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) received before the
     // request-line. We ignore any number, bounded by the request-line limit.
     while (p < end && (*p == '\r' || *p == '\n')) {
-        if (*p == '\n') return fail(status::bad_request); // bare LF: we require CRLF
+        if (*p == '\n') return fail(status::bad_request, "bare LF"); // bare LF: we require CRLF
         if (p + 1 == end) return more;
-        if (p[1] != '\n') return fail(status::bad_request); // bare CR (RFC 9112 §2.2)
+        if (p[1] != '\n') return fail(status::bad_request, "bare CR"); // bare CR (RFC 9112 §2.2)
         p += 2;
         if (static_cast<std::size_t>(p - begin) > lim.max_request_line)
-            return fail(status::bad_request);
+            return fail(status::bad_request, "too many empty lines before the request line");
     }
 
     // request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 §3). We accept
@@ -1204,12 +1981,13 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     const char* const line = p;
     const auto line_more = [&]() {
         return static_cast<std::size_t>(end - line) > lim.max_request_line
-                   ? fail(status::uri_too_long)
+                   ? fail(status::uri_too_long, "request line too long")
                    : more;
     };
     while (p < end && is_tchar(*p)) ++p;
     if (p == end) return line_more();
-    if (*p != ' ' || p == line) return fail(status::bad_request); // method = token
+    if (*p != ' ' || p == line)
+        return fail(status::bad_request, "invalid method"); // method = token
     const std::string_view method_token(line, static_cast<std::size_t>(p - line));
     ++p;
 
@@ -1217,7 +1995,8 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     while (p < end && is(*p, detail::cc_target)) {
         if (*p == '%') { // pct-encoded = "%" HEXDIG HEXDIG (RFC 3986 §2.1)
             if (end - p < 3) return line_more();
-            if (!detail::is_hex(p[1]) || !detail::is_hex(p[2])) return fail(status::bad_request);
+            if (!detail::is_hex(p[1]) || !detail::is_hex(p[2]))
+                return fail(status::bad_request, "invalid percent-encoding in target");
             p += 3;
             continue;
         }
@@ -1225,7 +2004,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     }
     if (p == end) return line_more();
     // Any byte outside visible ASCII (controls, SP inside, >= 0x80) or a fragment ends up here.
-    if (*p != ' ' || p == target_begin) return fail(status::bad_request);
+    if (*p != ' ' || p == target_begin) return fail(status::bad_request, "invalid request-target");
     const std::string_view target(target_begin, static_cast<std::size_t>(p - target_begin));
     ++p;
 
@@ -1233,13 +2012,13 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     constexpr std::string_view proto = "HTTP/";
     for (std::size_t i = 0; i < proto.size(); ++i, ++p) {
         if (p == end) return line_more();
-        if (*p != proto[i]) return fail(status::bad_request);
+        if (*p != proto[i]) return fail(status::bad_request, "invalid HTTP version");
     }
     if (end - p < 5) { // DIGIT "." DIGIT CR LF
         for (const char* q = p; q < end; ++q) {
             const auto k = q - p;
             const bool ok = (k == 1) ? *q == '.' : (k == 3) ? *q == '\r' : detail::is_digit(*q);
-            if (!ok) return fail(status::bad_request);
+            if (!ok) return fail(status::bad_request, "invalid HTTP version");
         }
         // A CR received last ends the line; it is not part of the request-line's length (the
         // limit excludes CRLF, RFC 9112 §3), else a line of exactly the limit would get 414
@@ -1250,12 +2029,13 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     }
     if (!detail::is_digit(p[0]) || p[1] != '.' || !detail::is_digit(p[2]) || p[3] != '\r' ||
         p[4] != '\n')
-        return fail(status::bad_request);
+        return fail(status::bad_request, "invalid HTTP version");
     if (static_cast<std::size_t>(p + 3 - line) > lim.max_request_line)
-        return fail(status::uri_too_long);
+        return fail(status::uri_too_long, "request line too long");
     const unsigned major = static_cast<unsigned>(p[0] - '0');
     const unsigned minor = static_cast<unsigned>(p[2] - '0');
-    if (major != 1 || minor > 1) return fail(status::http_version_not_supported);
+    if (major != 1 || minor > 1)
+        return fail(status::http_version_not_supported, "unsupported HTTP version");
     p += 5;
     request_access::set_line(out, method_token, target, minor);
 
@@ -1263,7 +2043,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     const char* const fields_begin = p;
     const auto head_more = [&]() {
         return static_cast<std::size_t>(end - fields_begin) > lim.max_header_bytes
-                   ? fail(status::request_header_fields_too_large)
+                   ? fail(status::request_header_fields_too_large, "header section too large")
                    : more;
     };
     auto& fields = request_access::fields(out);
@@ -1271,18 +2051,20 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
         if (p == end) return head_more();
         if (*p == '\r') {
             if (p + 1 == end) return head_more();
-            if (p[1] != '\n') return fail(status::bad_request);
+            if (p[1] != '\n') return fail(status::bad_request, "bare CR");
             p += 2;
             break;
         }
         // A line starting with whitespace is obs-fold, or whitespace between the start-line and
         // the first field: both rejected (RFC 9112 §5.2, §2.2).
-        if (*p == '\n' || is_ows(*p)) return fail(status::bad_request);
+        if (*p == '\n' || is_ows(*p))
+            return fail(status::bad_request, "obs-fold or whitespace before a field line");
         const char* const name = p;
         while (p < end && is_tchar(*p)) ++p;
         if (p == end) return head_more();
         // No whitespace is allowed between the field name and colon (RFC 9112 §5.1: MUST 400).
-        if (*p != ':' || p == name) return fail(status::bad_request);
+        if (*p != ':' || p == name)
+            return fail(status::bad_request, "invalid field name or whitespace before colon");
         const std::string_view field_name(name, static_cast<std::size_t>(p - name));
         ++p;
         while (p < end && is_ows(*p)) ++p;
@@ -1290,23 +2072,27 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
         while (p < end && is(*p, detail::cc_field_vchar)) ++p;
         if (p == end || (*p == '\r' && p + 1 == end)) return head_more();
         // CR, LF and NUL are never allowed in a value (RFC 9110 §5.5); nor other controls.
-        if (*p != '\r' || p[1] != '\n') return fail(status::bad_request);
+        if (*p != '\r' || p[1] != '\n')
+            return fail(status::bad_request, "invalid byte in field value");
         const char* value_end = p;
         while (value_end > value && is_ows(value_end[-1])) --value_end;
         p += 2;
         if (static_cast<std::size_t>(p - fields_begin) > lim.max_header_bytes ||
             fields.size() >= lim.max_header_fields)
-            return fail(status::request_header_fields_too_large);
+            return fail(status::request_header_fields_too_large,
+                        "too many header fields or header section too large");
         fields.push_back({field_name, {value, static_cast<std::size_t>(value_end - value)}});
     }
     if (static_cast<std::size_t>(p - fields_begin) > lim.max_header_bytes)
-        return fail(status::request_header_fields_too_large);
+        return fail(status::request_header_fields_too_large, "header section too large");
     const std::size_t head_size = static_cast<std::size_t>(p - begin);
 
     // request-target forms (RFC 9112 §3.2).
     const http::method m = out.method();
     if (target == "*") {
-        if (m != http::method::options) return fail(status::bad_request); // §3.2.4
+        if (m != http::method::options)
+            return fail(status::bad_request,
+                        "asterisk-form target with a method other than OPTIONS"); // §3.2.4
         request_access::set_target_parts(out, target_form::asterisk, target, {}, {});
     } else if (target.front() == '/') {
         const auto q = target.find('?');
@@ -1314,21 +2100,23 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
             out, target_form::origin, target.substr(0, q),
             q == std::string_view::npos ? std::string_view{} : target.substr(q + 1), {});
     } else if (m == http::method::connect) {
-        if (!detail::valid_authority(target, true)) return fail(status::bad_request); // §3.2.3
+        if (!detail::valid_authority(target, true))
+            return fail(status::bad_request, "invalid CONNECT authority"); // §3.2.3
         request_access::set_target_parts(out, target_form::authority, {}, {}, target);
     } else {
         // absolute-form = scheme "://" authority path-abempty [ "?" query ]; only http(s).
         const auto colon = target.find("://");
-        if (colon == std::string_view::npos) return fail(status::bad_request);
+        if (colon == std::string_view::npos)
+            return fail(status::bad_request, "invalid request-target");
         const auto scheme = target.substr(0, colon);
         if (!detail::iequals(scheme, "http") && !detail::iequals(scheme, "https"))
-            return fail(status::bad_request);
+            return fail(status::bad_request, "unsupported URI scheme");
         auto rest = target.substr(colon + 3);
         const auto auth_end = rest.find_first_of("/?");
         const auto authority = rest.substr(0, auth_end);
         // userinfo in an http(s) URI is treated as an error (RFC 9110 §4.2.4).
         if (authority.find('@') != std::string_view::npos || !detail::valid_authority(authority))
-            return fail(status::bad_request);
+            return fail(status::bad_request, "invalid authority in absolute-form target");
         rest = auth_end == std::string_view::npos ? std::string_view{} : rest.substr(auth_end);
         const auto q = rest.find('?');
         std::string_view path = rest.substr(0, q);
@@ -1338,7 +2126,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
             q == std::string_view::npos ? std::string_view{} : rest.substr(q + 1), authority);
     }
     if (m == http::method::connect && out.form() != target_form::authority)
-        return fail(status::bad_request);
+        return fail(status::bad_request, "CONNECT without authority-form target");
 
     // Framing and connection fields.
     std::size_t host_count = 0;
@@ -1395,31 +2183,38 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     }
 
     // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, with several, or an invalid one.
-    if (host_count > 1 || (host_count == 0 && minor == 1)) return fail(status::bad_request);
-    if (host_count == 1 && !detail::valid_authority(host_value)) return fail(status::bad_request);
+    if (host_count > 1 || (host_count == 0 && minor == 1))
+        return fail(status::bad_request, "missing or repeated Host");
+    if (host_count == 1 && !detail::valid_authority(host_value))
+        return fail(status::bad_request, "invalid Host");
     if (out.form() != target_form::absolute && out.form() != target_form::authority)
         request_access::set_host(out, host_value);
-    if (conn_invalid) return fail(status::bad_request);
+    if (conn_invalid) return fail(status::bad_request, "invalid Connection option");
 
     bool chunked = false;
     if (has_te) {
         // RFC 9112 §6.1: TE in HTTP/1.0 means faulty framing; with Content-Length it is a
         // smuggling attempt (§6.3 allows processing, but closing with 400 is the safe reading).
-        if (minor == 0 || has_cl || cl_invalid) return fail(status::bad_request);
-        if (te.malformed || !te.any || !te.chunked_last) return fail(status::bad_request); // §6.3
-        if (te.other) return fail(status::not_implemented); // a coding we don't implement
+        if (minor == 0 || has_cl || cl_invalid)
+            return fail(status::bad_request,
+                        "Transfer-Encoding with Content-Length or in HTTP/1.0");
+        if (te.malformed || !te.any || !te.chunked_last)
+            return fail(status::bad_request, "Transfer-Encoding does not end in chunked"); // §6.3
+        if (te.other)
+            return fail(status::not_implemented,
+                        "unsupported transfer coding"); // a coding we don't implement
         chunked = true;
     } else if (cl_invalid) {
-        return fail(status::bad_request); // §6.3: invalid Content-Length
+        return fail(status::bad_request, "invalid Content-Length"); // §6.3: invalid Content-Length
     }
     // RFC 9110 §10.1.1: an expectation other than 100-continue MAY be answered 417; HTTP/1.0
     // requests' 100-continue is ignored.
-    if (expect_other) return fail(status::expectation_failed);
+    if (expect_other) return fail(status::expectation_failed, "unsupported expectation");
     const bool keep_alive = minor == 1 ? !conn_close : (conn_keep_alive && !conn_close);
     const bool has_body = chunked || content_length > 0;
     request_access::set_framing(out, content_length, chunked, keep_alive,
                                 expect_continue && minor == 1 && has_body);
-    return {parse_status::complete, head_size, status::ok};
+    return {parse_status::complete, head_size, status::ok, {}};
 }
 
 /// Incremental decoder of the chunked transfer coding (RFC 9112 §7.1), trailers included.
@@ -1441,6 +2236,7 @@ class chunked_decoder {
         std::size_t consumed = 0; ///< raw bytes used
         std::size_t produced = 0; ///< content bytes written to `out`
         http::status error = http::status::ok;
+        std::string_view reason; ///< on error: a short static description, for logs
     };
 
     chunked_decoder() noexcept = default;
@@ -1465,10 +2261,11 @@ class chunked_decoder {
         result r;
         std::size_t i = 0;
         const std::size_t n = in.size();
-        const auto fail = [&](http::status s) {
+        const auto fail = [&](http::status s, std::string_view why) {
             state_ = st::failed;
             r.state = parse_status::error;
             r.error = s;
+            r.reason = why;
             r.consumed = i;
             return r;
         };
@@ -1486,19 +2283,22 @@ class chunked_decoder {
             }
             ++i;
             if (state_ < st::trailer_start && ++line_ > lim_.max_line)
-                return fail(status::bad_request);
+                return fail(status::bad_request, "chunk line too long");
             switch (state_) {
             case st::size_first:
             case st::size:
                 if (detail::is_hex(c)) {
-                    if (remaining_ > (UINT64_MAX >> 4)) return fail(status::bad_request);
+                    if (remaining_ > (UINT64_MAX >> 4))
+                        return fail(status::bad_request, "chunk size overflow");
                     remaining_ = (remaining_ << 4) | detail::hex_value(c);
                     state_ = st::size;
                     break;
                 }
-                if (state_ == st::size_first) return fail(status::bad_request);
-                if (remaining_ > lim_.max_body - total_) return fail(status::content_too_large);
-                if (!after_size(c)) return fail(status::bad_request);
+                if (state_ == st::size_first)
+                    return fail(status::bad_request, "invalid chunk size");
+                if (remaining_ > lim_.max_body - total_)
+                    return fail(status::content_too_large, "chunked body too large");
+                if (!after_size(c)) return fail(status::bad_request, "invalid chunk size line");
                 break;
             case st::ext_bws_semi: // BWS before ";" or the end of the line
                 if (is_ows(c)) {
@@ -1508,7 +2308,7 @@ class chunked_decoder {
                 } else if (c == '\r' && !ws_) {
                     state_ = st::size_lf;
                 } else {
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 }
                 break;
             case st::ext_bws_eq: // BWS after a name: "=", ";" (no end of line after BWS)
@@ -1517,20 +2317,20 @@ class chunked_decoder {
                 else if (c == ';')
                     state_ = st::ext_bws_name;
                 else if (!is_ows(c))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 break;
             case st::ext_bws_name:
                 if (is_tchar(c))
                     state_ = st::ext_name;
                 else if (!is_ows(c))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 break;
             case st::ext_name:
                 if (is_tchar(c)) break;
                 if (c == '=')
                     state_ = st::ext_bws_value;
                 else if (!after_ext_element(c))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 break;
             case st::ext_bws_value:
                 if (c == '"')
@@ -1538,10 +2338,11 @@ class chunked_decoder {
                 else if (is_tchar(c))
                     state_ = st::ext_token;
                 else if (!is_ows(c))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 break;
             case st::ext_token:
-                if (!is_tchar(c) && !after_ext_element(c)) return fail(status::bad_request);
+                if (!is_tchar(c) && !after_ext_element(c))
+                    return fail(status::bad_request, "invalid chunk extension");
                 break;
             case st::ext_quoted: // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
                 if (c == '"') {
@@ -1550,15 +2351,17 @@ class chunked_decoder {
                 } else if (c == '\\') {
                     state_ = st::ext_quoted_pair;
                 } else if (!is(c, detail::cc_field_vchar)) {
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 }
                 break;
             case st::ext_quoted_pair:
-                if (!is(c, detail::cc_field_vchar)) return fail(status::bad_request);
+                if (!is(c, detail::cc_field_vchar))
+                    return fail(status::bad_request, "invalid chunk extension");
                 state_ = st::ext_quoted;
                 break;
             case st::size_lf:
-                if (c != '\n') return fail(status::bad_request);
+                if (c != '\n')
+                    return fail(status::bad_request, "chunk size line not ended by CRLF");
                 line_ = 0;
                 if (remaining_ == 0) {
                     state_ = st::trailer_start;
@@ -1568,62 +2371,72 @@ class chunked_decoder {
                 }
                 break;
             case st::data_cr:
-                if (c != '\r') return fail(status::bad_request); // chunk data must end in CRLF
+                if (c != '\r')
+                    return fail(status::bad_request,
+                                "chunk data not followed by CRLF"); // chunk data must end in CRLF
                 state_ = st::data_lf;
                 break;
             case st::data_lf:
-                if (c != '\n') return fail(status::bad_request);
+                if (c != '\n') return fail(status::bad_request, "chunk data not followed by CRLF");
                 state_ = st::size_first;
                 line_ = 0;
                 break;
             case st::trailer_start: // trailer-section = *( field-line CRLF ), then CRLF
                 if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large);
+                    return fail(status::request_header_fields_too_large,
+                                "trailer section too large");
                 if (c == '\r') {
                     state_ = st::final_lf;
                 } else if (is_tchar(c)) {
                     if (++trailer_fields_ > lim_.max_trailer_fields)
-                        return fail(status::request_header_fields_too_large);
+                        return fail(status::request_header_fields_too_large,
+                                    "too many trailer fields");
                     state_ = st::trailer_name;
                 } else {
-                    return fail(status::bad_request); // obs-fold, bare LF, junk
+                    return fail(status::bad_request,
+                                "invalid trailer field"); // obs-fold, bare LF, junk
                 }
                 break;
             case st::trailer_name:
                 if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large);
+                    return fail(status::request_header_fields_too_large,
+                                "trailer section too large");
                 if (c == ':')
                     state_ = st::trailer_value;
                 else if (!is_tchar(c))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid trailer field");
                 break;
             case st::trailer_value:
                 if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large);
+                    return fail(status::request_header_fields_too_large,
+                                "trailer section too large");
                 if (c == '\r')
                     state_ = st::trailer_lf;
                 else if (!is(c, detail::cc_field_vchar))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid trailer field");
                 break;
             case st::trailer_lf:
                 // The LFs count too: the limit covers the whole trailer section, CRLFs included,
                 // as max_header_bytes does for the head (RFC 9112 §7.1.2: a field section).
                 if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large);
-                if (c != '\n') return fail(status::bad_request);
+                    return fail(status::request_header_fields_too_large,
+                                "trailer section too large");
+                if (c != '\n') return fail(status::bad_request, "invalid trailer field");
                 state_ = st::trailer_start;
                 break;
             case st::final_lf:
                 if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large);
-                if (c != '\n') return fail(status::bad_request);
+                    return fail(status::request_header_fields_too_large,
+                                "trailer section too large");
+                if (c != '\n') return fail(status::bad_request, "chunked body not ended by CRLF");
                 state_ = st::done;
                 r.state = parse_status::complete;
                 r.consumed = i;
                 return r;
             case st::data:
             case st::done:
-            case st::failed: return fail(status::bad_request);
+            case st::failed:
+                return fail(status::bad_request, "data after the end of a chunked body");
             }
         }
         r.consumed = i;
@@ -1765,6 +2578,9 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
         break;
     case response::body_kind::stream:
         if (c.version_minor == 0 && !c.head_request && !no_content) res.keep_alive = false;
+        break;
+    case response::body_kind::deferred: // never serialised: the engine waits for the real one
+        has_length = true;
         break;
     }
 
@@ -2166,6 +2982,7 @@ MINIHTTP_NAMESPACE_END
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -2208,6 +3025,7 @@ struct engine_shared {
     dispatch_fn dispatch = nullptr;
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> open_connections{0};
+    endpoint local; // the listening address, with the real port
 
     void log(std::string_view msg) const noexcept {
         try {
@@ -2225,7 +3043,7 @@ struct engine_shared {
 
 /// One piece of queued output. Pieces are written strictly in order.
 struct out_segment {
-    enum kind_t : std::uint8_t { buf, str, file, stream };
+    enum kind_t : std::uint8_t { buf, str, file, stream, notify };
     kind_t kind = buf;
     bool chunked = false;     // stream: chunked framing (else close-delimited)
     bool src_done = false;    // stream: the source reported its end
@@ -2234,8 +3052,12 @@ struct out_segment {
     std::string data;         // str: a large in-memory body, moved from the response
     unique_fd fd;             // file: the body's descriptor
     std::uint64_t off = 0;    // file: next offset
-    std::uint64_t left = 0;   // file: bytes still to send
+    std::uint64_t left = 0;   // file: bytes still to send; notify: the body's size
+    std::string access;       // notify: "METHOD TARGET" for the access log, if enabled
+    http::status status = http::status::ok; // notify: the response's status
+    std::uint8_t version_minor = 1;         // notify: the request's version
     response::stream_source src;
+    response::sent_callback on_sent; // notify: told when every segment before it is written
 };
 
 /// Buffers and parse state of a connection with work in progress. Taken from the worker's free
@@ -2258,7 +3080,13 @@ struct io_state {
     std::string out; // heads and small bodies, referenced by `buf` segments
     std::vector<out_segment> segs;
     std::size_t seg_head = 0;
-    std::string sbuf; // stream chunk being written
+    std::string sbuf;              // stream chunk being written
+    std::uint64_t queued_body = 0; // content bytes of the response being queued
+    bool queued_stream = false;    // ... which is a stream
+    std::uint64_t streamed = 0;    // content bytes of the last finished stream
+    std::size_t next = 0;          // where the request after the current one starts
+    std::string access;            // "METHOD TARGET" of the response being queued (access log)
+    std::uint8_t access_version = 1;
     io_state* next_free = nullptr;
 
     [[nodiscard]] bool has_output() const noexcept { return seg_head < segs.size(); }
@@ -2274,6 +3102,7 @@ enum class phase : std::uint8_t {
     body,      // reading request content
     idle,      // between requests on a kept-alive connection
     lingering, // final response sent, write side shut, draining input before close
+    handling,  // a deferred handler owns the request; nothing is read until it answers
 };
 
 struct connection {
@@ -2303,10 +3132,10 @@ static_assert(std::is_standard_layout_v<connection> && offsetof(connection, time
 
 /// One worker: an epoll loop owning its connections for their whole life. All members are
 /// touched only by the worker's thread, except `wake()`.
-class worker {
+class worker final : private completion_sink {
   public:
-    worker(engine_shared& shared, int listen_fd, bool own_listener)
-        : shared_(shared), listen_fd_(listen_fd), own_listener_(own_listener),
+    worker(engine_shared& shared, unsigned index, int listen_fd, bool own_listener)
+        : shared_(shared), index_(index), listen_fd_(listen_fd), own_listener_(own_listener),
           wheel_(monotonic_ms()) {
         epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
         wake_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
@@ -2340,6 +3169,7 @@ class worker {
     /// The event loop; returns after stop() once every connection is closed.
     void run() noexcept {
         try {
+            set_current_thread_name("Thread-" + std::to_string(index_ + 1));
             loop();
         } catch (const std::exception& e) {
             shared_.log(std::string("worker stopped: ") + e.what());
@@ -2372,7 +3202,7 @@ class worker {
         if (!register_listener()) return;
         if (shared_.stopping.load(std::memory_order_acquire)) begin_stop();
         epoll_event events[256];
-        while (!(stopping_ && live_count_ == 0)) {
+        while (!(stopping_ && live_count_ == 0 && handling_ == 0)) {
             int timeout = wheel_.timeout_ms(now_);
             if (accept_paused_until_ != 0) {
                 const auto wait = accept_paused_until_ > now_ ? accept_paused_until_ - now_ : 0;
@@ -2449,6 +3279,7 @@ class worker {
         std::uint64_t v = 0;
         while (::read(wake_.get(), &v, sizeof v) > 0) {}
         if (!stopping_ && shared_.stopping.load(std::memory_order_acquire)) begin_stop();
+        drain_inbox();
     }
 
     // Stop accepting; close idle connections now; let in-flight exchanges finish (their
@@ -2505,7 +3336,7 @@ class worker {
             if (over) {
                 // 503 at max_connections (DESIGN.md), then a short lingering close so that the
                 // client reads the answer rather than a reset.
-                send_error(c, status::service_unavailable);
+                send_error(c, status::service_unavailable, "max_connections reached");
                 drive(c);
             }
         }
@@ -2556,17 +3387,20 @@ class worker {
             shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
         else
             --uncounted_;
-        release_io(c, true);
+        const bool abandoned = c.ph == phase::handling;
+        if (!abandoned) release_io(c, true); // a deferred handler still reads the request
         if (c.prev != nullptr)
             c.prev->next = c.next;
         else
             live_ = c.next;
         if (c.next != nullptr) c.next->prev = c.prev;
         --live_count_;
+        c.prev = nullptr;
+        c.next = nullptr;
+        if (abandoned) return; // freed by drain_inbox() when the deferred answer arrives
         // Recycled only after the current batch of epoll events (a later event of the batch
         // may still point at it; fd < 0 marks it dead).
         c.next = dead_;
-        c.prev = nullptr;
         dead_ = &c;
     }
 
@@ -2614,6 +3448,8 @@ class worker {
         if (io == nullptr) return;
         if (!force && (io->has_output() || io->begin != io->end || io->head_done)) return;
         c.io = nullptr;
+        for (std::size_t i = io->seg_head; i < io->segs.size(); ++i) // responses cut short
+            if (io->segs[i].kind == out_segment::notify) report(c, io->segs[i], 0, false);
         io->clear_output();
         io->sbuf = std::string();
         if (io->cap > initial_buffer) { // a big body grew it: give the memory back
@@ -2705,6 +3541,7 @@ class worker {
     }
 
     void drive_impl(connection& c) {
+        if (c.ph == phase::handling) return; // resumed by drain_inbox()
         for (;;) {
             if (c.fd < 0) return;
             if (c.ph == phase::lingering) {
@@ -2843,7 +3680,7 @@ class worker {
     void process_input(connection& c) {
         if (c.io == nullptr) return;
         io_state& io = *c.io;
-        while (!c.close_after && c.fd >= 0) {
+        while (!c.close_after && c.fd >= 0 && c.ph != phase::handling) {
             if (io.has_output() &&
                 (io.out.size() >= batch_output_limit || io.segs.back().kind != out_segment::buf))
                 return; // write what is queued before answering more pipelined requests
@@ -2875,11 +3712,11 @@ class worker {
                 if (pr.state == parse_status::need_more) {
                     io.scan = io.end;
                     if (buffered >= head_cap_)
-                        send_error(c, status::request_header_fields_too_large);
+                        send_error(c, status::request_header_fields_too_large, "head too large");
                     return;
                 }
                 if (pr.state == parse_status::error) {
-                    send_error(c, pr.error);
+                    send_error(c, pr.error, pr.reason);
                     return;
                 }
                 io.head_done = true;
@@ -2887,7 +3724,8 @@ class worker {
                 io.head_size = pr.consumed;
                 const request& req = io.req;
                 if (req.content_length() > shared_.opts.max_body_bytes) {
-                    send_error(c, status::content_too_large); // before any 100 Continue
+                    // before any 100 Continue
+                    send_error(c, status::content_too_large, "Content-Length over the limit");
                     return;
                 }
                 if (req.chunked() || req.content_length() > 0) {
@@ -2914,7 +3752,7 @@ class worker {
                 io.body_raw += r.consumed;
                 io.body_out += r.produced;
                 if (r.state == parse_status::error) {
-                    send_error(c, r.error);
+                    send_error(c, r.error, r.reason);
                     return;
                 }
                 if (r.state == parse_status::need_more) return;
@@ -2939,33 +3777,105 @@ class worker {
         }
         request_access::set_body(req, {io.in.get() + body_begin, body_len});
         request_access::set_remote(req, c.peer);
-        response res = call_handler(req);
+        request_access::set_local(req, shared_.local);
+        io.next = next;
+        response res = call_handler(c, req);
+        if (res.kind() == response::body_kind::deferred) {
+            // The handler answers later (http::blocking): the request and its buffer stay
+            // untouched, nothing more is read, and no deadline runs until the answer comes.
+            c.ph = phase::handling;
+            wheel_.cancel(c.timer);
+            ++handling_;
+            auto start = res.take_deferred();
+            try {
+                if (start)
+                    start(responder_access::make(this, &c));
+                else
+                    complete(&c, response(status::internal_server_error));
+            } catch (const std::exception& e) { // a dropped responder has answered 500
+                shared_.log(std::string("deferred handler threw: ") + e.what());
+            } catch (...) {
+                shared_.log("deferred handler threw a non-standard exception");
+            }
+            return;
+        }
+        finish_exchange(c, io, res);
+    }
+
+    // Queues the response to the request at io.begin and moves on to the next request.
+    void finish_exchange(connection& c, io_state& io, response& res) {
+        const request& req = io.req;
         ++c.served;
         // The shared flag, not the worker's: a response produced after stop() was called must
         // say close even if this worker has not seen its wake-up yet.
         const bool keep = req.keep_alive() && !shared_.stopping.load(std::memory_order_relaxed) &&
                           !c.peer_eof && c.served < shared_.opts.max_requests_per_connection;
         c.client_close = !req.keep_alive();
+        if (shared_.opts.access_log) {
+            io.access.assign(req.method_name()).append(" ").append(req.target());
+            io.access_version = static_cast<std::uint8_t>(req.version_minor());
+        }
         queue_response(c, io, res, req.method() == method::head, req.version_minor(), keep);
-        io.begin = io.scan = next;
+        io.begin = io.scan = io.next;
         io.head_done = false;
         if (io.begin == io.end) io.begin = io.end = io.scan = 0;
         c.ph = phase::idle; // becomes head when the next request's first bytes are seen
         c.mark = now_;
     }
 
-    response call_handler(const request& req) {
+    // completion_sink: a deferred response arrives, from any thread.
+    void complete(void* token, response&& r) noexcept override {
+        {
+            std::lock_guard lock(inbox_mutex_);
+            inbox_.emplace_back(static_cast<connection*>(token), std::move(r));
+        }
+        wake();
+    }
+
+    void drain_inbox() {
+        {
+            std::lock_guard lock(inbox_mutex_);
+            inbox_work_.swap(inbox_);
+        }
+        for (auto& [c, res] : inbox_work_) {
+            --handling_;
+            if (c->fd < 0) { // closed while the handler ran: only now may its buffers go
+                release_io(*c, true);
+                c->next = dead_;
+                dead_ = c;
+                continue;
+            }
+            response r = std::move(res);
+            if (!valid_final(r)) r = make_error_response(status::internal_server_error, false);
+            connection& conn = *c;
+            if (!guarded([&] { finish_exchange(conn, *conn.io, r); })) close_conn(conn);
+            drive(conn);
+        }
+        inbox_work_.clear();
+    }
+
+    bool valid_final(const response& res) {
+        const unsigned code = to_int(res.code());
+        if (code >= 200 && code <= 999 && res.kind() != response::body_kind::deferred) return true;
+        // An interim (1xx) status as the final answer would shift every later response on the
+        // connection by one; 101 needs an upgrade mechanism we do not offer.
+        shared_.log("handler returned status " + std::to_string(code) +
+                    (res.kind() == response::body_kind::deferred ? " (deferred twice)" : "") +
+                    ", which is not a final response");
+        return false;
+    }
+
+    response call_handler(connection& c, const request& req) {
         // RFC 9110 §9.1: an unrecognised method gets 501; so does CONNECT (no tunnelling).
-        if (req.method() == method::other || req.method() == method::connect)
+        if (req.method() == method::other || req.method() == method::connect) {
+            refused(c, status::not_implemented,
+                    req.method() == method::connect ? "CONNECT is not supported"
+                                                    : "unknown method");
             return make_error_response(status::not_implemented, false);
+        }
         try {
             response res = shared_.dispatch(shared_.handler, req);
-            const unsigned code = to_int(res.code());
-            if (code >= 200 && code <= 999) return res;
-            // An interim (1xx) status as the final answer would shift every later response on
-            // the connection by one; 101 needs an upgrade mechanism we do not offer.
-            shared_.log("handler returned status " + std::to_string(code) +
-                        ", which is not a final status");
+            if (res.kind() == response::body_kind::deferred || valid_final(res)) return res;
         } catch (const std::exception& e) {
             shared_.log(std::string("handler threw: ") + e.what());
         } catch (...) {
@@ -2974,9 +3884,17 @@ class worker {
         return make_error_response(status::internal_server_error, false);
     }
 
+    void refused(connection& c, http::status s, std::string_view reason) noexcept {
+        if (!shared_.opts.on_refusal) return;
+        try {
+            shared_.opts.on_refusal(refusal{s, reason, c.peer});
+        } catch (...) {}
+    }
+
     // An engine error: the rest of the input is discarded and the connection closes after the
     // response, draining input for a while (lingering close).
-    void send_error(connection& c, http::status s) {
+    void send_error(connection& c, http::status s, std::string_view reason) {
+        refused(c, s, reason);
         io_state& io = acquire_io(c);
         io.begin = io.end = io.scan = 0;
         io.head_done = false;
@@ -3011,6 +3929,24 @@ class worker {
 
     void queue_response(connection& c, io_state& io, response& res, bool head_request,
                         unsigned version_minor, bool keep_alive) {
+        queue_body(c, io, res, head_request, version_minor, keep_alive);
+        auto cb = res.take_on_sent();
+        if (cb || !io.access.empty()) { // told once everything before it is written
+            out_segment s;
+            s.kind = out_segment::notify;
+            s.on_sent = std::move(cb);
+            s.access = std::move(io.access);
+            s.status = res.code();
+            s.version_minor = io.access_version;
+            s.left = io.queued_body;
+            s.chunked = io.queued_stream; // the size is known only once the stream has ended
+            io.segs.push_back(std::move(s));
+        }
+        io.access.clear();
+    }
+
+    void queue_body(connection& c, io_state& io, response& res, bool head_request,
+                    unsigned version_minor, bool keep_alive) {
         const std::size_t from = io.out.size();
         head_context ctx;
         ctx.head_request = head_request;
@@ -3019,6 +3955,11 @@ class worker {
         ctx.date = date_.get(date_now_);
         const head_result hr = serialize_head(io.out, res, ctx);
         if (!hr.keep_alive) c.close_after = true;
+        io.queued_stream = hr.framing == framing::chunked || hr.framing == framing::until_close;
+        io.queued_body =
+            hr.framing == framing::length
+                ? (res.kind() == response::body_kind::file ? res.file_length() : res.body().size())
+                : 0;
         switch (hr.framing) {
         case framing::none: push_buf(io, from); return;
         case framing::length:
@@ -3066,6 +4007,7 @@ class worker {
             switch (s.kind) {
             case out_segment::buf:
             case out_segment::str: r = write_bytes(c, io); break;
+            case out_segment::notify: notify(c, io, s); break;
             case out_segment::file: r = write_file(c, s); break;
             case out_segment::stream: r = write_stream(c, io, s); break;
             }
@@ -3073,6 +4015,27 @@ class worker {
         }
         io.clear_output();
         return io_result::done;
+    }
+
+    void notify(connection& c, io_state& io, out_segment& s) {
+        ++io.seg_head;
+        report(c, s, s.chunked ? io.streamed : s.left, true);
+    }
+
+    // Tells a response's on_sent callback and the access log how it ended.
+    void report(connection& c, out_segment& s, std::uint64_t bytes, bool complete) noexcept {
+        try {
+            if (auto cb = std::move(s.on_sent)) cb(delivery{bytes, complete});
+            if (!s.access.empty() && shared_.opts.access_log) {
+                const std::string_view line = s.access;
+                const auto sp = line.find(' ');
+                shared_.opts.access_log(access_entry{line.substr(0, sp), line.substr(sp + 1),
+                                                     s.version_minor, s.status, bytes, complete,
+                                                     c.peer});
+            }
+        } catch (const std::exception& e) {
+            shared_.log(std::string("completion callback threw: ") + e.what());
+        } catch (...) {}
     }
 
     // Gathers consecutive in-memory segments into one sendmsg (head + body, or many pipelined
@@ -3090,6 +4053,8 @@ class worker {
             } else if (s.kind == out_segment::str) {
                 iov[cnt].iov_base = const_cast<char*>(s.data.data()) + s.a;
                 iov[cnt].iov_len = s.data.size() - s.a;
+            } else if (s.kind == out_segment::notify) {
+                continue; // reported below once the bytes before it are written
             } else {
                 break;
             }
@@ -3101,7 +4066,8 @@ class worker {
         msg.msg_iovlen = static_cast<std::size_t>(cnt);
         // MSG_MORE when a file follows: the head then leaves in the same packet as the file's
         // first bytes. MSG_NOSIGNAL: a closed peer must not raise SIGPIPE.
-        const int flags = MSG_NOSIGNAL | (i < io.segs.size() ? MSG_MORE : 0);
+        const bool file_follows = i < io.segs.size() && io.segs[i].kind == out_segment::file;
+        const int flags = MSG_NOSIGNAL | (file_follows ? MSG_MORE : 0);
         ssize_t n;
         do {
             n = ::sendmsg(c.fd, &msg, flags);
@@ -3117,6 +4083,10 @@ class worker {
         auto left = static_cast<std::size_t>(n);
         while (io.seg_head < i) {
             out_segment& s = io.segs[io.seg_head];
+            if (s.kind == out_segment::notify) {
+                notify(c, io, s);
+                continue;
+            }
             const std::size_t len = s.kind == out_segment::buf ? s.b - s.a : s.data.size() - s.a;
             const std::size_t take = std::min(left, len);
             s.a += take;
@@ -3163,6 +4133,7 @@ class worker {
             if (s.a == s.b) {
                 if (s.src_done) {
                     s.src = nullptr;
+                    io.streamed = s.off;
                     ++io.seg_head;
                     return io_result::done;
                 }
@@ -3176,6 +4147,7 @@ class worker {
                     shared_.log("stream source threw");
                 }
                 if (n < 0 || static_cast<std::size_t>(n) > stream_chunk) return io_result::error;
+                s.off += static_cast<std::uint64_t>(n); // content bytes produced so far
                 if (n == 0) {
                     s.src_done = true;
                     if (!s.chunked) continue;
@@ -3239,6 +4211,7 @@ class worker {
         case phase::head: return c.mark + ms(o.header_timeout);
         case phase::idle: return c.mark + ms(o.keep_alive_timeout);
         case phase::lingering: return c.mark + ms(o.linger_timeout);
+        case phase::handling: return UINT64_MAX; // the deferred handler is not timed
         case phase::body: {
             std::uint64_t d = c.mark + ms(o.body_timeout);
             if (o.min_body_rate > 0 && c.io != nullptr) {
@@ -3253,10 +4226,15 @@ class worker {
         return c.mark;
     }
 
-    void arm_timer(connection& c) noexcept { wheel_.schedule(c.timer, deadline(c)); }
+    void arm_timer(connection& c) noexcept {
+        if (c.ph == phase::handling)
+            wheel_.cancel(c.timer);
+        else
+            wheel_.schedule(c.timer, deadline(c));
+    }
 
     void on_timer(connection& c) {
-        if (c.fd < 0) return;
+        if (c.fd < 0 || c.ph == phase::handling) return;
         const std::uint64_t d = deadline(c);
         if (d > now_) {
             wheel_.schedule(c.timer, d);
@@ -3277,12 +4255,14 @@ class worker {
             return;
         }
         // An incomplete head or a too slow body (DESIGN.md: 408 and close).
-        send_error(c, status::request_timeout);
+        send_error(c, status::request_timeout,
+                   c.ph == phase::body ? "request body too slow" : "request head timeout");
         c.read_ready = false;
         drive(c);
     }
 
     engine_shared& shared_;
+    unsigned index_;
     int listen_fd_;
     bool own_listener_;
     unique_fd epoll_;
@@ -3303,6 +4283,10 @@ class worker {
     std::size_t free_count_ = 0;
     std::size_t free_io_count_ = 0;
     std::size_t uncounted_ = 0; // connections over max_connections, being answered 503
+    std::size_t handling_ = 0;  // requests with a deferred handler, open or abandoned
+    std::mutex inbox_mutex_;
+    std::vector<std::pair<connection*, response>> inbox_; // deferred answers, from any thread
+    std::vector<std::pair<connection*, response>> inbox_work_;
     bool stopping_ = false;
     bool accept_warned_ = false;
 };
@@ -3326,11 +4310,15 @@ class engine {
         std::error_code ec = open_listeners(host, port, n, shared_.opts.reuse_port,
                                             shared_.opts.backlog, listeners_, port_);
         if (ec) return ec;
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        if (::getsockname(listeners_[0].get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+            shared_.local = endpoint(reinterpret_cast<const sockaddr*>(&addr));
         try {
             for (unsigned i = 0; i < n; ++i) {
                 const bool own = shared_.opts.reuse_port;
                 workers_.push_back(
-                    std::make_unique<worker>(shared_, listeners_[own ? i : 0].get(), own));
+                    std::make_unique<worker>(shared_, i, listeners_[own ? i : 0].get(), own));
             }
         } catch (const std::system_error& e) {
             workers_.clear();

@@ -2,14 +2,35 @@
 /// @file
 /// `http::server_options`: every limit and timeout of the engine, as runtime values.
 
+#include <minihttp/request.hpp>
+#include <minihttp/status.hpp>
 #include <minihttp/version.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string_view>
 
 MINIHTTP_NAMESPACE_BEGIN
+
+/// One finished exchange, for an access log.
+struct access_entry {
+    std::string_view method;  ///< as received
+    std::string_view target;  ///< as received
+    unsigned version_minor;   ///< HTTP/1.x
+    http::status status;      ///< what was answered
+    std::uint64_t body_bytes; ///< content bytes written
+    bool complete;            ///< false: the connection ended before the response did
+    const endpoint& peer;     ///< the client
+};
+
+/// A request the engine answered itself with an error, before or instead of the handler.
+struct refusal {
+    http::status status;     ///< the status sent (400, 408, 413, 414, 431, 501, 503, 505, ...)
+    std::string_view reason; ///< a short description, e.g. "obs-fold", "header timeout"
+    const endpoint& peer;    ///< the client
+};
 
 /// Limits and timeouts enforced by the engine before any handler runs. Defaults follow
 /// DESIGN.md's input rules; each limit's answer is given beside it. A plain aggregate, so
@@ -54,6 +75,12 @@ struct server_options {
     /// Receives the engine's error messages (handler exceptions, accept failures). Called from
     /// worker threads, possibly concurrently. Empty: messages go to stderr.
     std::function<void(std::string_view)> error_log{};
+    /// Told of every error the engine answers itself (malformed input, limits, timeouts,
+    /// connection cap), e.g. for a security log. Called on the worker thread; must not block.
+    std::function<void(const refusal&)> on_refusal{};
+    /// Told of every response a handler produced, once it is written (or abandoned), on the
+    /// worker thread; must not block. Costs a copy of method and target per request when set.
+    std::function<void(const access_entry&)> access_log{};
 };
 
 MINIHTTP_NAMESPACE_END

@@ -37,6 +37,7 @@ struct parse_result {
     parse_status state = parse_status::need_more;
     std::size_t consumed = 0;
     http::status error = http::status::ok;
+    std::string_view reason; ///< on error: a short static description, for logs
 };
 
 namespace detail {
@@ -245,18 +246,20 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     const char* const begin = in.data();
     const char* const end = begin + in.size();
     const char* p = begin;
-    const auto fail = [](http::status s) { return parse_result{parse_status::error, 0, s}; };
-    constexpr parse_result more{parse_status::need_more, 0, http::status::ok};
+    const auto fail = [](http::status s, std::string_view why) {
+        return parse_result{parse_status::error, 0, s, why};
+    };
+    constexpr parse_result more{parse_status::need_more, 0, http::status::ok, {}};
 
     // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) received before the
     // request-line. We ignore any number, bounded by the request-line limit.
     while (p < end && (*p == '\r' || *p == '\n')) {
-        if (*p == '\n') return fail(status::bad_request); // bare LF: we require CRLF
+        if (*p == '\n') return fail(status::bad_request, "bare LF"); // bare LF: we require CRLF
         if (p + 1 == end) return more;
-        if (p[1] != '\n') return fail(status::bad_request); // bare CR (RFC 9112 §2.2)
+        if (p[1] != '\n') return fail(status::bad_request, "bare CR"); // bare CR (RFC 9112 §2.2)
         p += 2;
         if (static_cast<std::size_t>(p - begin) > lim.max_request_line)
-            return fail(status::bad_request);
+            return fail(status::bad_request, "too many empty lines before the request line");
     }
 
     // request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 §3). We accept
@@ -264,12 +267,13 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     const char* const line = p;
     const auto line_more = [&]() {
         return static_cast<std::size_t>(end - line) > lim.max_request_line
-                   ? fail(status::uri_too_long)
+                   ? fail(status::uri_too_long, "request line too long")
                    : more;
     };
     while (p < end && is_tchar(*p)) ++p;
     if (p == end) return line_more();
-    if (*p != ' ' || p == line) return fail(status::bad_request); // method = token
+    if (*p != ' ' || p == line)
+        return fail(status::bad_request, "invalid method"); // method = token
     const std::string_view method_token(line, static_cast<std::size_t>(p - line));
     ++p;
 
@@ -277,7 +281,8 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     while (p < end && is(*p, detail::cc_target)) {
         if (*p == '%') { // pct-encoded = "%" HEXDIG HEXDIG (RFC 3986 §2.1)
             if (end - p < 3) return line_more();
-            if (!detail::is_hex(p[1]) || !detail::is_hex(p[2])) return fail(status::bad_request);
+            if (!detail::is_hex(p[1]) || !detail::is_hex(p[2]))
+                return fail(status::bad_request, "invalid percent-encoding in target");
             p += 3;
             continue;
         }
@@ -285,7 +290,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     }
     if (p == end) return line_more();
     // Any byte outside visible ASCII (controls, SP inside, >= 0x80) or a fragment ends up here.
-    if (*p != ' ' || p == target_begin) return fail(status::bad_request);
+    if (*p != ' ' || p == target_begin) return fail(status::bad_request, "invalid request-target");
     const std::string_view target(target_begin, static_cast<std::size_t>(p - target_begin));
     ++p;
 
@@ -293,13 +298,13 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     constexpr std::string_view proto = "HTTP/";
     for (std::size_t i = 0; i < proto.size(); ++i, ++p) {
         if (p == end) return line_more();
-        if (*p != proto[i]) return fail(status::bad_request);
+        if (*p != proto[i]) return fail(status::bad_request, "invalid HTTP version");
     }
     if (end - p < 5) { // DIGIT "." DIGIT CR LF
         for (const char* q = p; q < end; ++q) {
             const auto k = q - p;
             const bool ok = (k == 1) ? *q == '.' : (k == 3) ? *q == '\r' : detail::is_digit(*q);
-            if (!ok) return fail(status::bad_request);
+            if (!ok) return fail(status::bad_request, "invalid HTTP version");
         }
         // A CR received last ends the line; it is not part of the request-line's length (the
         // limit excludes CRLF, RFC 9112 §3), else a line of exactly the limit would get 414
@@ -310,12 +315,13 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     }
     if (!detail::is_digit(p[0]) || p[1] != '.' || !detail::is_digit(p[2]) || p[3] != '\r' ||
         p[4] != '\n')
-        return fail(status::bad_request);
+        return fail(status::bad_request, "invalid HTTP version");
     if (static_cast<std::size_t>(p + 3 - line) > lim.max_request_line)
-        return fail(status::uri_too_long);
+        return fail(status::uri_too_long, "request line too long");
     const unsigned major = static_cast<unsigned>(p[0] - '0');
     const unsigned minor = static_cast<unsigned>(p[2] - '0');
-    if (major != 1 || minor > 1) return fail(status::http_version_not_supported);
+    if (major != 1 || minor > 1)
+        return fail(status::http_version_not_supported, "unsupported HTTP version");
     p += 5;
     request_access::set_line(out, method_token, target, minor);
 
@@ -323,7 +329,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     const char* const fields_begin = p;
     const auto head_more = [&]() {
         return static_cast<std::size_t>(end - fields_begin) > lim.max_header_bytes
-                   ? fail(status::request_header_fields_too_large)
+                   ? fail(status::request_header_fields_too_large, "header section too large")
                    : more;
     };
     auto& fields = request_access::fields(out);
@@ -331,18 +337,20 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
         if (p == end) return head_more();
         if (*p == '\r') {
             if (p + 1 == end) return head_more();
-            if (p[1] != '\n') return fail(status::bad_request);
+            if (p[1] != '\n') return fail(status::bad_request, "bare CR");
             p += 2;
             break;
         }
         // A line starting with whitespace is obs-fold, or whitespace between the start-line and
         // the first field: both rejected (RFC 9112 §5.2, §2.2).
-        if (*p == '\n' || is_ows(*p)) return fail(status::bad_request);
+        if (*p == '\n' || is_ows(*p))
+            return fail(status::bad_request, "obs-fold or whitespace before a field line");
         const char* const name = p;
         while (p < end && is_tchar(*p)) ++p;
         if (p == end) return head_more();
         // No whitespace is allowed between the field name and colon (RFC 9112 §5.1: MUST 400).
-        if (*p != ':' || p == name) return fail(status::bad_request);
+        if (*p != ':' || p == name)
+            return fail(status::bad_request, "invalid field name or whitespace before colon");
         const std::string_view field_name(name, static_cast<std::size_t>(p - name));
         ++p;
         while (p < end && is_ows(*p)) ++p;
@@ -350,23 +358,27 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
         while (p < end && is(*p, detail::cc_field_vchar)) ++p;
         if (p == end || (*p == '\r' && p + 1 == end)) return head_more();
         // CR, LF and NUL are never allowed in a value (RFC 9110 §5.5); nor other controls.
-        if (*p != '\r' || p[1] != '\n') return fail(status::bad_request);
+        if (*p != '\r' || p[1] != '\n')
+            return fail(status::bad_request, "invalid byte in field value");
         const char* value_end = p;
         while (value_end > value && is_ows(value_end[-1])) --value_end;
         p += 2;
         if (static_cast<std::size_t>(p - fields_begin) > lim.max_header_bytes ||
             fields.size() >= lim.max_header_fields)
-            return fail(status::request_header_fields_too_large);
+            return fail(status::request_header_fields_too_large,
+                        "too many header fields or header section too large");
         fields.push_back({field_name, {value, static_cast<std::size_t>(value_end - value)}});
     }
     if (static_cast<std::size_t>(p - fields_begin) > lim.max_header_bytes)
-        return fail(status::request_header_fields_too_large);
+        return fail(status::request_header_fields_too_large, "header section too large");
     const std::size_t head_size = static_cast<std::size_t>(p - begin);
 
     // request-target forms (RFC 9112 §3.2).
     const http::method m = out.method();
     if (target == "*") {
-        if (m != http::method::options) return fail(status::bad_request); // §3.2.4
+        if (m != http::method::options)
+            return fail(status::bad_request,
+                        "asterisk-form target with a method other than OPTIONS"); // §3.2.4
         request_access::set_target_parts(out, target_form::asterisk, target, {}, {});
     } else if (target.front() == '/') {
         const auto q = target.find('?');
@@ -374,21 +386,23 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
             out, target_form::origin, target.substr(0, q),
             q == std::string_view::npos ? std::string_view{} : target.substr(q + 1), {});
     } else if (m == http::method::connect) {
-        if (!detail::valid_authority(target, true)) return fail(status::bad_request); // §3.2.3
+        if (!detail::valid_authority(target, true))
+            return fail(status::bad_request, "invalid CONNECT authority"); // §3.2.3
         request_access::set_target_parts(out, target_form::authority, {}, {}, target);
     } else {
         // absolute-form = scheme "://" authority path-abempty [ "?" query ]; only http(s).
         const auto colon = target.find("://");
-        if (colon == std::string_view::npos) return fail(status::bad_request);
+        if (colon == std::string_view::npos)
+            return fail(status::bad_request, "invalid request-target");
         const auto scheme = target.substr(0, colon);
         if (!detail::iequals(scheme, "http") && !detail::iequals(scheme, "https"))
-            return fail(status::bad_request);
+            return fail(status::bad_request, "unsupported URI scheme");
         auto rest = target.substr(colon + 3);
         const auto auth_end = rest.find_first_of("/?");
         const auto authority = rest.substr(0, auth_end);
         // userinfo in an http(s) URI is treated as an error (RFC 9110 §4.2.4).
         if (authority.find('@') != std::string_view::npos || !detail::valid_authority(authority))
-            return fail(status::bad_request);
+            return fail(status::bad_request, "invalid authority in absolute-form target");
         rest = auth_end == std::string_view::npos ? std::string_view{} : rest.substr(auth_end);
         const auto q = rest.find('?');
         std::string_view path = rest.substr(0, q);
@@ -398,7 +412,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
             q == std::string_view::npos ? std::string_view{} : rest.substr(q + 1), authority);
     }
     if (m == http::method::connect && out.form() != target_form::authority)
-        return fail(status::bad_request);
+        return fail(status::bad_request, "CONNECT without authority-form target");
 
     // Framing and connection fields.
     std::size_t host_count = 0;
@@ -455,31 +469,38 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     }
 
     // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, with several, or an invalid one.
-    if (host_count > 1 || (host_count == 0 && minor == 1)) return fail(status::bad_request);
-    if (host_count == 1 && !detail::valid_authority(host_value)) return fail(status::bad_request);
+    if (host_count > 1 || (host_count == 0 && minor == 1))
+        return fail(status::bad_request, "missing or repeated Host");
+    if (host_count == 1 && !detail::valid_authority(host_value))
+        return fail(status::bad_request, "invalid Host");
     if (out.form() != target_form::absolute && out.form() != target_form::authority)
         request_access::set_host(out, host_value);
-    if (conn_invalid) return fail(status::bad_request);
+    if (conn_invalid) return fail(status::bad_request, "invalid Connection option");
 
     bool chunked = false;
     if (has_te) {
         // RFC 9112 §6.1: TE in HTTP/1.0 means faulty framing; with Content-Length it is a
         // smuggling attempt (§6.3 allows processing, but closing with 400 is the safe reading).
-        if (minor == 0 || has_cl || cl_invalid) return fail(status::bad_request);
-        if (te.malformed || !te.any || !te.chunked_last) return fail(status::bad_request); // §6.3
-        if (te.other) return fail(status::not_implemented); // a coding we don't implement
+        if (minor == 0 || has_cl || cl_invalid)
+            return fail(status::bad_request,
+                        "Transfer-Encoding with Content-Length or in HTTP/1.0");
+        if (te.malformed || !te.any || !te.chunked_last)
+            return fail(status::bad_request, "Transfer-Encoding does not end in chunked"); // §6.3
+        if (te.other)
+            return fail(status::not_implemented,
+                        "unsupported transfer coding"); // a coding we don't implement
         chunked = true;
     } else if (cl_invalid) {
-        return fail(status::bad_request); // §6.3: invalid Content-Length
+        return fail(status::bad_request, "invalid Content-Length"); // §6.3: invalid Content-Length
     }
     // RFC 9110 §10.1.1: an expectation other than 100-continue MAY be answered 417; HTTP/1.0
     // requests' 100-continue is ignored.
-    if (expect_other) return fail(status::expectation_failed);
+    if (expect_other) return fail(status::expectation_failed, "unsupported expectation");
     const bool keep_alive = minor == 1 ? !conn_close : (conn_keep_alive && !conn_close);
     const bool has_body = chunked || content_length > 0;
     request_access::set_framing(out, content_length, chunked, keep_alive,
                                 expect_continue && minor == 1 && has_body);
-    return {parse_status::complete, head_size, status::ok};
+    return {parse_status::complete, head_size, status::ok, {}};
 }
 
 /// Incremental decoder of the chunked transfer coding (RFC 9112 §7.1), trailers included.
@@ -501,6 +522,7 @@ class chunked_decoder {
         std::size_t consumed = 0; ///< raw bytes used
         std::size_t produced = 0; ///< content bytes written to `out`
         http::status error = http::status::ok;
+        std::string_view reason; ///< on error: a short static description, for logs
     };
 
     chunked_decoder() noexcept = default;
@@ -525,10 +547,11 @@ class chunked_decoder {
         result r;
         std::size_t i = 0;
         const std::size_t n = in.size();
-        const auto fail = [&](http::status s) {
+        const auto fail = [&](http::status s, std::string_view why) {
             state_ = st::failed;
             r.state = parse_status::error;
             r.error = s;
+            r.reason = why;
             r.consumed = i;
             return r;
         };
@@ -546,19 +569,22 @@ class chunked_decoder {
             }
             ++i;
             if (state_ < st::trailer_start && ++line_ > lim_.max_line)
-                return fail(status::bad_request);
+                return fail(status::bad_request, "chunk line too long");
             switch (state_) {
             case st::size_first:
             case st::size:
                 if (detail::is_hex(c)) {
-                    if (remaining_ > (UINT64_MAX >> 4)) return fail(status::bad_request);
+                    if (remaining_ > (UINT64_MAX >> 4))
+                        return fail(status::bad_request, "chunk size overflow");
                     remaining_ = (remaining_ << 4) | detail::hex_value(c);
                     state_ = st::size;
                     break;
                 }
-                if (state_ == st::size_first) return fail(status::bad_request);
-                if (remaining_ > lim_.max_body - total_) return fail(status::content_too_large);
-                if (!after_size(c)) return fail(status::bad_request);
+                if (state_ == st::size_first)
+                    return fail(status::bad_request, "invalid chunk size");
+                if (remaining_ > lim_.max_body - total_)
+                    return fail(status::content_too_large, "chunked body too large");
+                if (!after_size(c)) return fail(status::bad_request, "invalid chunk size line");
                 break;
             case st::ext_bws_semi: // BWS before ";" or the end of the line
                 if (is_ows(c)) {
@@ -568,7 +594,7 @@ class chunked_decoder {
                 } else if (c == '\r' && !ws_) {
                     state_ = st::size_lf;
                 } else {
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 }
                 break;
             case st::ext_bws_eq: // BWS after a name: "=", ";" (no end of line after BWS)
@@ -577,20 +603,20 @@ class chunked_decoder {
                 else if (c == ';')
                     state_ = st::ext_bws_name;
                 else if (!is_ows(c))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 break;
             case st::ext_bws_name:
                 if (is_tchar(c))
                     state_ = st::ext_name;
                 else if (!is_ows(c))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 break;
             case st::ext_name:
                 if (is_tchar(c)) break;
                 if (c == '=')
                     state_ = st::ext_bws_value;
                 else if (!after_ext_element(c))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 break;
             case st::ext_bws_value:
                 if (c == '"')
@@ -598,10 +624,11 @@ class chunked_decoder {
                 else if (is_tchar(c))
                     state_ = st::ext_token;
                 else if (!is_ows(c))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 break;
             case st::ext_token:
-                if (!is_tchar(c) && !after_ext_element(c)) return fail(status::bad_request);
+                if (!is_tchar(c) && !after_ext_element(c))
+                    return fail(status::bad_request, "invalid chunk extension");
                 break;
             case st::ext_quoted: // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
                 if (c == '"') {
@@ -610,15 +637,17 @@ class chunked_decoder {
                 } else if (c == '\\') {
                     state_ = st::ext_quoted_pair;
                 } else if (!is(c, detail::cc_field_vchar)) {
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid chunk extension");
                 }
                 break;
             case st::ext_quoted_pair:
-                if (!is(c, detail::cc_field_vchar)) return fail(status::bad_request);
+                if (!is(c, detail::cc_field_vchar))
+                    return fail(status::bad_request, "invalid chunk extension");
                 state_ = st::ext_quoted;
                 break;
             case st::size_lf:
-                if (c != '\n') return fail(status::bad_request);
+                if (c != '\n')
+                    return fail(status::bad_request, "chunk size line not ended by CRLF");
                 line_ = 0;
                 if (remaining_ == 0) {
                     state_ = st::trailer_start;
@@ -628,62 +657,72 @@ class chunked_decoder {
                 }
                 break;
             case st::data_cr:
-                if (c != '\r') return fail(status::bad_request); // chunk data must end in CRLF
+                if (c != '\r')
+                    return fail(status::bad_request,
+                                "chunk data not followed by CRLF"); // chunk data must end in CRLF
                 state_ = st::data_lf;
                 break;
             case st::data_lf:
-                if (c != '\n') return fail(status::bad_request);
+                if (c != '\n') return fail(status::bad_request, "chunk data not followed by CRLF");
                 state_ = st::size_first;
                 line_ = 0;
                 break;
             case st::trailer_start: // trailer-section = *( field-line CRLF ), then CRLF
                 if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large);
+                    return fail(status::request_header_fields_too_large,
+                                "trailer section too large");
                 if (c == '\r') {
                     state_ = st::final_lf;
                 } else if (is_tchar(c)) {
                     if (++trailer_fields_ > lim_.max_trailer_fields)
-                        return fail(status::request_header_fields_too_large);
+                        return fail(status::request_header_fields_too_large,
+                                    "too many trailer fields");
                     state_ = st::trailer_name;
                 } else {
-                    return fail(status::bad_request); // obs-fold, bare LF, junk
+                    return fail(status::bad_request,
+                                "invalid trailer field"); // obs-fold, bare LF, junk
                 }
                 break;
             case st::trailer_name:
                 if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large);
+                    return fail(status::request_header_fields_too_large,
+                                "trailer section too large");
                 if (c == ':')
                     state_ = st::trailer_value;
                 else if (!is_tchar(c))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid trailer field");
                 break;
             case st::trailer_value:
                 if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large);
+                    return fail(status::request_header_fields_too_large,
+                                "trailer section too large");
                 if (c == '\r')
                     state_ = st::trailer_lf;
                 else if (!is(c, detail::cc_field_vchar))
-                    return fail(status::bad_request);
+                    return fail(status::bad_request, "invalid trailer field");
                 break;
             case st::trailer_lf:
                 // The LFs count too: the limit covers the whole trailer section, CRLFs included,
                 // as max_header_bytes does for the head (RFC 9112 §7.1.2: a field section).
                 if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large);
-                if (c != '\n') return fail(status::bad_request);
+                    return fail(status::request_header_fields_too_large,
+                                "trailer section too large");
+                if (c != '\n') return fail(status::bad_request, "invalid trailer field");
                 state_ = st::trailer_start;
                 break;
             case st::final_lf:
                 if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large);
-                if (c != '\n') return fail(status::bad_request);
+                    return fail(status::request_header_fields_too_large,
+                                "trailer section too large");
+                if (c != '\n') return fail(status::bad_request, "chunked body not ended by CRLF");
                 state_ = st::done;
                 r.state = parse_status::complete;
                 r.consumed = i;
                 return r;
             case st::data:
             case st::done:
-            case st::failed: return fail(status::bad_request);
+            case st::failed:
+                return fail(status::bad_request, "data after the end of a chunked body");
             }
         }
         r.consumed = i;

@@ -122,6 +122,8 @@ class request {
     [[nodiscard]] bool expects_continue() const noexcept { return expect_continue_; }
     /// The peer's address.
     [[nodiscard]] const endpoint& remote() const noexcept { return remote_; }
+    /// The server's listening address (its port is the real one, also after binding port 0).
+    [[nodiscard]] const endpoint& local() const noexcept { return local_; }
 
   private:
     friend struct detail::request_access;
@@ -130,6 +132,7 @@ class request {
     std::string_view method_name_, target_, path_, query_, host_, body_;
     std::uint64_t content_length_ = 0;
     endpoint remote_;
+    endpoint local_;
     http::method method_ = http::method::other;
     http::target_form form_ = http::target_form::origin;
     std::uint8_t version_minor_ = 1;
@@ -176,6 +179,7 @@ struct request_access {
     }
     static void set_body(request& r, std::string_view body) noexcept { r.body_ = body; }
     static void set_remote(request& r, const endpoint& e) noexcept { r.remote_ = e; }
+    static void set_local(request& r, const endpoint& e) noexcept { r.local_ = e; }
 };
 } // namespace detail
 

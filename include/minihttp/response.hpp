@@ -20,6 +20,27 @@
 
 MINIHTTP_NAMESPACE_BEGIN
 
+class response;
+class responder;
+
+namespace detail {
+/// Receives a deferred response for a connection; implemented by the engine's workers.
+struct completion_sink {
+    /// Thread-safe; called exactly once per deferred request.
+    virtual void complete(void* token, response&& r) noexcept = 0;
+
+  protected:
+    ~completion_sink() = default;
+};
+struct responder_access;
+} // namespace detail
+
+/// What happened to a response, reported to its `on_sent` callback.
+struct delivery {
+    std::uint64_t body_bytes = 0; ///< content bytes written (0 for HEAD and bodiless statuses)
+    bool complete = false;        ///< false: the connection ended before the last byte went out
+};
+
 /// A response a handler returns by value.
 ///
 /// Lifetime: self-contained; it owns its body (and the file descriptor of a file body), so it
@@ -36,7 +57,11 @@ class response {
     /// the connection's worker thread each time the socket can take more; it must not block.
     using stream_source = std::function<std::ptrdiff_t(char* buf, std::size_t capacity)>;
 
-    enum class body_kind : std::uint8_t { none, bytes, file, stream };
+    enum class body_kind : std::uint8_t { none, bytes, file, stream, deferred };
+
+    /// Called once when the response has been written completely, or when the connection ends
+    /// first. Runs on the connection's worker thread; must not block.
+    using sent_callback = std::function<void(const delivery&)>;
 
     explicit response(http::status s = http::status::ok) noexcept : status_(s) {}
     response(response&& o) noexcept { *this = std::move(o); }
@@ -47,6 +72,8 @@ class response {
             fields_ = std::move(o.fields_);
             body_ = std::move(o.body_);
             stream_ = std::move(o.stream_);
+            deferred_ = std::move(o.deferred_);
+            on_sent_ = std::move(o.on_sent_);
             file_fd_ = std::exchange(o.file_fd_, -1);
             file_offset_ = o.file_offset_;
             file_length_ = o.file_length_;
@@ -63,6 +90,16 @@ class response {
     [[nodiscard]] static response text(std::string body, http::status s = http::status::ok) {
         response r(s);
         r.set_body(std::move(body), "text/plain; charset=utf-8");
+        return r;
+    }
+    /// A response that will be produced later, possibly on another thread: the engine calls
+    /// `start` on the worker, right after the handler returns, with a `responder` to which the
+    /// real response must eventually be sent. Until then the connection reads nothing more and
+    /// the request (its views included) stays valid. `http::blocking` is built on this.
+    [[nodiscard]] static response defer(std::function<void(responder)> start) {
+        response r;
+        r.deferred_ = std::move(start);
+        r.kind_ = body_kind::deferred;
         return r;
     }
     /// A `text/html; charset=utf-8` response.
@@ -168,6 +205,12 @@ class response {
     [[nodiscard]] std::uint64_t file_offset() const noexcept { return file_offset_; }
     [[nodiscard]] std::uint64_t file_length() const noexcept { return file_length_; }
 
+    /// Sets the callback told when this response is written (or abandoned): for transfer logs.
+    response& on_sent(sent_callback cb) {
+        on_sent_ = std::move(cb);
+        return *this;
+    }
+
     /// Asks the engine to close the connection after this response.
     response& close_connection(bool close = true) noexcept {
         close_ = close;
@@ -179,6 +222,8 @@ class response {
     std::string take_body() noexcept { return std::move(body_); }
     stream_source take_stream() noexcept { return std::move(stream_); }
     int release_file() noexcept { return std::exchange(file_fd_, -1); }
+    std::function<void(responder)> take_deferred() noexcept { return std::move(deferred_); }
+    sent_callback take_on_sent() noexcept { return std::move(on_sent_); }
 
   private:
     static void check_field(std::string_view name, std::string_view value) {
@@ -203,6 +248,8 @@ class response {
     std::string fields_;
     std::string body_;
     stream_source stream_;
+    std::function<void(responder)> deferred_;
+    sent_callback on_sent_;
     std::uint64_t file_offset_ = 0;
     std::uint64_t file_length_ = 0;
     int file_fd_ = -1;
@@ -210,5 +257,50 @@ class response {
     body_kind kind_ = body_kind::none;
     bool close_ = false;
 };
+
+/// The right to answer one deferred request (see `response::defer`), from any thread, once.
+///
+/// Move-only. `send` is thread-safe and may be called from any thread while the server runs.
+/// Destroying a responder that never sent answers 500, so a request is never left hanging.
+class responder {
+  public:
+    responder() noexcept = default;
+    responder(responder&& o) noexcept : sink_(std::exchange(o.sink_, nullptr)), token_(o.token_) {}
+    responder& operator=(responder&& o) noexcept {
+        if (this != &o) {
+            abandon();
+            sink_ = std::exchange(o.sink_, nullptr);
+            token_ = o.token_;
+        }
+        return *this;
+    }
+    responder(const responder&) = delete;
+    responder& operator=(const responder&) = delete;
+    ~responder() { abandon(); }
+
+    /// Delivers the response to the connection's worker; later calls do nothing.
+    void send(response r) noexcept {
+        if (detail::completion_sink* s = std::exchange(sink_, nullptr))
+            s->complete(token_, std::move(r));
+    }
+    /// True until `send` was called.
+    [[nodiscard]] explicit operator bool() const noexcept { return sink_ != nullptr; }
+
+  private:
+    friend struct detail::responder_access;
+    responder(detail::completion_sink* sink, void* token) noexcept : sink_(sink), token_(token) {}
+    void abandon() noexcept {
+        if (sink_ != nullptr) send(response(status::internal_server_error));
+    }
+
+    detail::completion_sink* sink_ = nullptr;
+    void* token_ = nullptr;
+};
+
+namespace detail {
+struct responder_access {
+    static responder make(completion_sink* sink, void* token) noexcept { return {sink, token}; }
+};
+} // namespace detail
 
 MINIHTTP_NAMESPACE_END

@@ -70,6 +70,9 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
     case response::body_kind::stream:
         if (c.version_minor == 0 && !c.head_request && !no_content) res.keep_alive = false;
         break;
+    case response::body_kind::deferred: // never serialised: the engine waits for the real one
+        has_length = true;
+        break;
     }
 
     out.append("HTTP/1.1 ");

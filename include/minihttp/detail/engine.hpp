@@ -18,6 +18,7 @@
 #include <minihttp/request.hpp>
 #include <minihttp/response.hpp>
 #include <minihttp/serializer.hpp>
+#include <minihttp/thread_name.hpp>
 #include <minihttp/version.hpp>
 
 #include <pthread.h>
@@ -40,6 +41,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -82,6 +84,7 @@ struct engine_shared {
     dispatch_fn dispatch = nullptr;
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> open_connections{0};
+    endpoint local; // the listening address, with the real port
 
     void log(std::string_view msg) const noexcept {
         try {
@@ -99,7 +102,7 @@ struct engine_shared {
 
 /// One piece of queued output. Pieces are written strictly in order.
 struct out_segment {
-    enum kind_t : std::uint8_t { buf, str, file, stream };
+    enum kind_t : std::uint8_t { buf, str, file, stream, notify };
     kind_t kind = buf;
     bool chunked = false;     // stream: chunked framing (else close-delimited)
     bool src_done = false;    // stream: the source reported its end
@@ -108,8 +111,12 @@ struct out_segment {
     std::string data;         // str: a large in-memory body, moved from the response
     unique_fd fd;             // file: the body's descriptor
     std::uint64_t off = 0;    // file: next offset
-    std::uint64_t left = 0;   // file: bytes still to send
+    std::uint64_t left = 0;   // file: bytes still to send; notify: the body's size
+    std::string access;       // notify: "METHOD TARGET" for the access log, if enabled
+    http::status status = http::status::ok; // notify: the response's status
+    std::uint8_t version_minor = 1;         // notify: the request's version
     response::stream_source src;
+    response::sent_callback on_sent; // notify: told when every segment before it is written
 };
 
 /// Buffers and parse state of a connection with work in progress. Taken from the worker's free
@@ -132,7 +139,13 @@ struct io_state {
     std::string out; // heads and small bodies, referenced by `buf` segments
     std::vector<out_segment> segs;
     std::size_t seg_head = 0;
-    std::string sbuf; // stream chunk being written
+    std::string sbuf;              // stream chunk being written
+    std::uint64_t queued_body = 0; // content bytes of the response being queued
+    bool queued_stream = false;    // ... which is a stream
+    std::uint64_t streamed = 0;    // content bytes of the last finished stream
+    std::size_t next = 0;          // where the request after the current one starts
+    std::string access;            // "METHOD TARGET" of the response being queued (access log)
+    std::uint8_t access_version = 1;
     io_state* next_free = nullptr;
 
     [[nodiscard]] bool has_output() const noexcept { return seg_head < segs.size(); }
@@ -148,6 +161,7 @@ enum class phase : std::uint8_t {
     body,      // reading request content
     idle,      // between requests on a kept-alive connection
     lingering, // final response sent, write side shut, draining input before close
+    handling,  // a deferred handler owns the request; nothing is read until it answers
 };
 
 struct connection {
@@ -177,10 +191,10 @@ static_assert(std::is_standard_layout_v<connection> && offsetof(connection, time
 
 /// One worker: an epoll loop owning its connections for their whole life. All members are
 /// touched only by the worker's thread, except `wake()`.
-class worker {
+class worker final : private completion_sink {
   public:
-    worker(engine_shared& shared, int listen_fd, bool own_listener)
-        : shared_(shared), listen_fd_(listen_fd), own_listener_(own_listener),
+    worker(engine_shared& shared, unsigned index, int listen_fd, bool own_listener)
+        : shared_(shared), index_(index), listen_fd_(listen_fd), own_listener_(own_listener),
           wheel_(monotonic_ms()) {
         epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
         wake_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
@@ -214,6 +228,7 @@ class worker {
     /// The event loop; returns after stop() once every connection is closed.
     void run() noexcept {
         try {
+            set_current_thread_name("Thread-" + std::to_string(index_ + 1));
             loop();
         } catch (const std::exception& e) {
             shared_.log(std::string("worker stopped: ") + e.what());
@@ -246,7 +261,7 @@ class worker {
         if (!register_listener()) return;
         if (shared_.stopping.load(std::memory_order_acquire)) begin_stop();
         epoll_event events[256];
-        while (!(stopping_ && live_count_ == 0)) {
+        while (!(stopping_ && live_count_ == 0 && handling_ == 0)) {
             int timeout = wheel_.timeout_ms(now_);
             if (accept_paused_until_ != 0) {
                 const auto wait = accept_paused_until_ > now_ ? accept_paused_until_ - now_ : 0;
@@ -323,6 +338,7 @@ class worker {
         std::uint64_t v = 0;
         while (::read(wake_.get(), &v, sizeof v) > 0) {}
         if (!stopping_ && shared_.stopping.load(std::memory_order_acquire)) begin_stop();
+        drain_inbox();
     }
 
     // Stop accepting; close idle connections now; let in-flight exchanges finish (their
@@ -379,7 +395,7 @@ class worker {
             if (over) {
                 // 503 at max_connections (DESIGN.md), then a short lingering close so that the
                 // client reads the answer rather than a reset.
-                send_error(c, status::service_unavailable);
+                send_error(c, status::service_unavailable, "max_connections reached");
                 drive(c);
             }
         }
@@ -430,17 +446,20 @@ class worker {
             shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
         else
             --uncounted_;
-        release_io(c, true);
+        const bool abandoned = c.ph == phase::handling;
+        if (!abandoned) release_io(c, true); // a deferred handler still reads the request
         if (c.prev != nullptr)
             c.prev->next = c.next;
         else
             live_ = c.next;
         if (c.next != nullptr) c.next->prev = c.prev;
         --live_count_;
+        c.prev = nullptr;
+        c.next = nullptr;
+        if (abandoned) return; // freed by drain_inbox() when the deferred answer arrives
         // Recycled only after the current batch of epoll events (a later event of the batch
         // may still point at it; fd < 0 marks it dead).
         c.next = dead_;
-        c.prev = nullptr;
         dead_ = &c;
     }
 
@@ -488,6 +507,8 @@ class worker {
         if (io == nullptr) return;
         if (!force && (io->has_output() || io->begin != io->end || io->head_done)) return;
         c.io = nullptr;
+        for (std::size_t i = io->seg_head; i < io->segs.size(); ++i) // responses cut short
+            if (io->segs[i].kind == out_segment::notify) report(c, io->segs[i], 0, false);
         io->clear_output();
         io->sbuf = std::string();
         if (io->cap > initial_buffer) { // a big body grew it: give the memory back
@@ -579,6 +600,7 @@ class worker {
     }
 
     void drive_impl(connection& c) {
+        if (c.ph == phase::handling) return; // resumed by drain_inbox()
         for (;;) {
             if (c.fd < 0) return;
             if (c.ph == phase::lingering) {
@@ -717,7 +739,7 @@ class worker {
     void process_input(connection& c) {
         if (c.io == nullptr) return;
         io_state& io = *c.io;
-        while (!c.close_after && c.fd >= 0) {
+        while (!c.close_after && c.fd >= 0 && c.ph != phase::handling) {
             if (io.has_output() &&
                 (io.out.size() >= batch_output_limit || io.segs.back().kind != out_segment::buf))
                 return; // write what is queued before answering more pipelined requests
@@ -749,11 +771,11 @@ class worker {
                 if (pr.state == parse_status::need_more) {
                     io.scan = io.end;
                     if (buffered >= head_cap_)
-                        send_error(c, status::request_header_fields_too_large);
+                        send_error(c, status::request_header_fields_too_large, "head too large");
                     return;
                 }
                 if (pr.state == parse_status::error) {
-                    send_error(c, pr.error);
+                    send_error(c, pr.error, pr.reason);
                     return;
                 }
                 io.head_done = true;
@@ -761,7 +783,8 @@ class worker {
                 io.head_size = pr.consumed;
                 const request& req = io.req;
                 if (req.content_length() > shared_.opts.max_body_bytes) {
-                    send_error(c, status::content_too_large); // before any 100 Continue
+                    // before any 100 Continue
+                    send_error(c, status::content_too_large, "Content-Length over the limit");
                     return;
                 }
                 if (req.chunked() || req.content_length() > 0) {
@@ -788,7 +811,7 @@ class worker {
                 io.body_raw += r.consumed;
                 io.body_out += r.produced;
                 if (r.state == parse_status::error) {
-                    send_error(c, r.error);
+                    send_error(c, r.error, r.reason);
                     return;
                 }
                 if (r.state == parse_status::need_more) return;
@@ -813,33 +836,105 @@ class worker {
         }
         request_access::set_body(req, {io.in.get() + body_begin, body_len});
         request_access::set_remote(req, c.peer);
-        response res = call_handler(req);
+        request_access::set_local(req, shared_.local);
+        io.next = next;
+        response res = call_handler(c, req);
+        if (res.kind() == response::body_kind::deferred) {
+            // The handler answers later (http::blocking): the request and its buffer stay
+            // untouched, nothing more is read, and no deadline runs until the answer comes.
+            c.ph = phase::handling;
+            wheel_.cancel(c.timer);
+            ++handling_;
+            auto start = res.take_deferred();
+            try {
+                if (start)
+                    start(responder_access::make(this, &c));
+                else
+                    complete(&c, response(status::internal_server_error));
+            } catch (const std::exception& e) { // a dropped responder has answered 500
+                shared_.log(std::string("deferred handler threw: ") + e.what());
+            } catch (...) {
+                shared_.log("deferred handler threw a non-standard exception");
+            }
+            return;
+        }
+        finish_exchange(c, io, res);
+    }
+
+    // Queues the response to the request at io.begin and moves on to the next request.
+    void finish_exchange(connection& c, io_state& io, response& res) {
+        const request& req = io.req;
         ++c.served;
         // The shared flag, not the worker's: a response produced after stop() was called must
         // say close even if this worker has not seen its wake-up yet.
         const bool keep = req.keep_alive() && !shared_.stopping.load(std::memory_order_relaxed) &&
                           !c.peer_eof && c.served < shared_.opts.max_requests_per_connection;
         c.client_close = !req.keep_alive();
+        if (shared_.opts.access_log) {
+            io.access.assign(req.method_name()).append(" ").append(req.target());
+            io.access_version = static_cast<std::uint8_t>(req.version_minor());
+        }
         queue_response(c, io, res, req.method() == method::head, req.version_minor(), keep);
-        io.begin = io.scan = next;
+        io.begin = io.scan = io.next;
         io.head_done = false;
         if (io.begin == io.end) io.begin = io.end = io.scan = 0;
         c.ph = phase::idle; // becomes head when the next request's first bytes are seen
         c.mark = now_;
     }
 
-    response call_handler(const request& req) {
+    // completion_sink: a deferred response arrives, from any thread.
+    void complete(void* token, response&& r) noexcept override {
+        {
+            std::lock_guard lock(inbox_mutex_);
+            inbox_.emplace_back(static_cast<connection*>(token), std::move(r));
+        }
+        wake();
+    }
+
+    void drain_inbox() {
+        {
+            std::lock_guard lock(inbox_mutex_);
+            inbox_work_.swap(inbox_);
+        }
+        for (auto& [c, res] : inbox_work_) {
+            --handling_;
+            if (c->fd < 0) { // closed while the handler ran: only now may its buffers go
+                release_io(*c, true);
+                c->next = dead_;
+                dead_ = c;
+                continue;
+            }
+            response r = std::move(res);
+            if (!valid_final(r)) r = make_error_response(status::internal_server_error, false);
+            connection& conn = *c;
+            if (!guarded([&] { finish_exchange(conn, *conn.io, r); })) close_conn(conn);
+            drive(conn);
+        }
+        inbox_work_.clear();
+    }
+
+    bool valid_final(const response& res) {
+        const unsigned code = to_int(res.code());
+        if (code >= 200 && code <= 999 && res.kind() != response::body_kind::deferred) return true;
+        // An interim (1xx) status as the final answer would shift every later response on the
+        // connection by one; 101 needs an upgrade mechanism we do not offer.
+        shared_.log("handler returned status " + std::to_string(code) +
+                    (res.kind() == response::body_kind::deferred ? " (deferred twice)" : "") +
+                    ", which is not a final response");
+        return false;
+    }
+
+    response call_handler(connection& c, const request& req) {
         // RFC 9110 §9.1: an unrecognised method gets 501; so does CONNECT (no tunnelling).
-        if (req.method() == method::other || req.method() == method::connect)
+        if (req.method() == method::other || req.method() == method::connect) {
+            refused(c, status::not_implemented,
+                    req.method() == method::connect ? "CONNECT is not supported"
+                                                    : "unknown method");
             return make_error_response(status::not_implemented, false);
+        }
         try {
             response res = shared_.dispatch(shared_.handler, req);
-            const unsigned code = to_int(res.code());
-            if (code >= 200 && code <= 999) return res;
-            // An interim (1xx) status as the final answer would shift every later response on
-            // the connection by one; 101 needs an upgrade mechanism we do not offer.
-            shared_.log("handler returned status " + std::to_string(code) +
-                        ", which is not a final status");
+            if (res.kind() == response::body_kind::deferred || valid_final(res)) return res;
         } catch (const std::exception& e) {
             shared_.log(std::string("handler threw: ") + e.what());
         } catch (...) {
@@ -848,9 +943,17 @@ class worker {
         return make_error_response(status::internal_server_error, false);
     }
 
+    void refused(connection& c, http::status s, std::string_view reason) noexcept {
+        if (!shared_.opts.on_refusal) return;
+        try {
+            shared_.opts.on_refusal(refusal{s, reason, c.peer});
+        } catch (...) {}
+    }
+
     // An engine error: the rest of the input is discarded and the connection closes after the
     // response, draining input for a while (lingering close).
-    void send_error(connection& c, http::status s) {
+    void send_error(connection& c, http::status s, std::string_view reason) {
+        refused(c, s, reason);
         io_state& io = acquire_io(c);
         io.begin = io.end = io.scan = 0;
         io.head_done = false;
@@ -885,6 +988,24 @@ class worker {
 
     void queue_response(connection& c, io_state& io, response& res, bool head_request,
                         unsigned version_minor, bool keep_alive) {
+        queue_body(c, io, res, head_request, version_minor, keep_alive);
+        auto cb = res.take_on_sent();
+        if (cb || !io.access.empty()) { // told once everything before it is written
+            out_segment s;
+            s.kind = out_segment::notify;
+            s.on_sent = std::move(cb);
+            s.access = std::move(io.access);
+            s.status = res.code();
+            s.version_minor = io.access_version;
+            s.left = io.queued_body;
+            s.chunked = io.queued_stream; // the size is known only once the stream has ended
+            io.segs.push_back(std::move(s));
+        }
+        io.access.clear();
+    }
+
+    void queue_body(connection& c, io_state& io, response& res, bool head_request,
+                    unsigned version_minor, bool keep_alive) {
         const std::size_t from = io.out.size();
         head_context ctx;
         ctx.head_request = head_request;
@@ -893,6 +1014,11 @@ class worker {
         ctx.date = date_.get(date_now_);
         const head_result hr = serialize_head(io.out, res, ctx);
         if (!hr.keep_alive) c.close_after = true;
+        io.queued_stream = hr.framing == framing::chunked || hr.framing == framing::until_close;
+        io.queued_body =
+            hr.framing == framing::length
+                ? (res.kind() == response::body_kind::file ? res.file_length() : res.body().size())
+                : 0;
         switch (hr.framing) {
         case framing::none: push_buf(io, from); return;
         case framing::length:
@@ -940,6 +1066,7 @@ class worker {
             switch (s.kind) {
             case out_segment::buf:
             case out_segment::str: r = write_bytes(c, io); break;
+            case out_segment::notify: notify(c, io, s); break;
             case out_segment::file: r = write_file(c, s); break;
             case out_segment::stream: r = write_stream(c, io, s); break;
             }
@@ -947,6 +1074,27 @@ class worker {
         }
         io.clear_output();
         return io_result::done;
+    }
+
+    void notify(connection& c, io_state& io, out_segment& s) {
+        ++io.seg_head;
+        report(c, s, s.chunked ? io.streamed : s.left, true);
+    }
+
+    // Tells a response's on_sent callback and the access log how it ended.
+    void report(connection& c, out_segment& s, std::uint64_t bytes, bool complete) noexcept {
+        try {
+            if (auto cb = std::move(s.on_sent)) cb(delivery{bytes, complete});
+            if (!s.access.empty() && shared_.opts.access_log) {
+                const std::string_view line = s.access;
+                const auto sp = line.find(' ');
+                shared_.opts.access_log(access_entry{line.substr(0, sp), line.substr(sp + 1),
+                                                     s.version_minor, s.status, bytes, complete,
+                                                     c.peer});
+            }
+        } catch (const std::exception& e) {
+            shared_.log(std::string("completion callback threw: ") + e.what());
+        } catch (...) {}
     }
 
     // Gathers consecutive in-memory segments into one sendmsg (head + body, or many pipelined
@@ -964,6 +1112,8 @@ class worker {
             } else if (s.kind == out_segment::str) {
                 iov[cnt].iov_base = const_cast<char*>(s.data.data()) + s.a;
                 iov[cnt].iov_len = s.data.size() - s.a;
+            } else if (s.kind == out_segment::notify) {
+                continue; // reported below once the bytes before it are written
             } else {
                 break;
             }
@@ -975,7 +1125,8 @@ class worker {
         msg.msg_iovlen = static_cast<std::size_t>(cnt);
         // MSG_MORE when a file follows: the head then leaves in the same packet as the file's
         // first bytes. MSG_NOSIGNAL: a closed peer must not raise SIGPIPE.
-        const int flags = MSG_NOSIGNAL | (i < io.segs.size() ? MSG_MORE : 0);
+        const bool file_follows = i < io.segs.size() && io.segs[i].kind == out_segment::file;
+        const int flags = MSG_NOSIGNAL | (file_follows ? MSG_MORE : 0);
         ssize_t n;
         do {
             n = ::sendmsg(c.fd, &msg, flags);
@@ -991,6 +1142,10 @@ class worker {
         auto left = static_cast<std::size_t>(n);
         while (io.seg_head < i) {
             out_segment& s = io.segs[io.seg_head];
+            if (s.kind == out_segment::notify) {
+                notify(c, io, s);
+                continue;
+            }
             const std::size_t len = s.kind == out_segment::buf ? s.b - s.a : s.data.size() - s.a;
             const std::size_t take = std::min(left, len);
             s.a += take;
@@ -1037,6 +1192,7 @@ class worker {
             if (s.a == s.b) {
                 if (s.src_done) {
                     s.src = nullptr;
+                    io.streamed = s.off;
                     ++io.seg_head;
                     return io_result::done;
                 }
@@ -1050,6 +1206,7 @@ class worker {
                     shared_.log("stream source threw");
                 }
                 if (n < 0 || static_cast<std::size_t>(n) > stream_chunk) return io_result::error;
+                s.off += static_cast<std::uint64_t>(n); // content bytes produced so far
                 if (n == 0) {
                     s.src_done = true;
                     if (!s.chunked) continue;
@@ -1113,6 +1270,7 @@ class worker {
         case phase::head: return c.mark + ms(o.header_timeout);
         case phase::idle: return c.mark + ms(o.keep_alive_timeout);
         case phase::lingering: return c.mark + ms(o.linger_timeout);
+        case phase::handling: return UINT64_MAX; // the deferred handler is not timed
         case phase::body: {
             std::uint64_t d = c.mark + ms(o.body_timeout);
             if (o.min_body_rate > 0 && c.io != nullptr) {
@@ -1127,10 +1285,15 @@ class worker {
         return c.mark;
     }
 
-    void arm_timer(connection& c) noexcept { wheel_.schedule(c.timer, deadline(c)); }
+    void arm_timer(connection& c) noexcept {
+        if (c.ph == phase::handling)
+            wheel_.cancel(c.timer);
+        else
+            wheel_.schedule(c.timer, deadline(c));
+    }
 
     void on_timer(connection& c) {
-        if (c.fd < 0) return;
+        if (c.fd < 0 || c.ph == phase::handling) return;
         const std::uint64_t d = deadline(c);
         if (d > now_) {
             wheel_.schedule(c.timer, d);
@@ -1151,12 +1314,14 @@ class worker {
             return;
         }
         // An incomplete head or a too slow body (DESIGN.md: 408 and close).
-        send_error(c, status::request_timeout);
+        send_error(c, status::request_timeout,
+                   c.ph == phase::body ? "request body too slow" : "request head timeout");
         c.read_ready = false;
         drive(c);
     }
 
     engine_shared& shared_;
+    unsigned index_;
     int listen_fd_;
     bool own_listener_;
     unique_fd epoll_;
@@ -1177,6 +1342,10 @@ class worker {
     std::size_t free_count_ = 0;
     std::size_t free_io_count_ = 0;
     std::size_t uncounted_ = 0; // connections over max_connections, being answered 503
+    std::size_t handling_ = 0;  // requests with a deferred handler, open or abandoned
+    std::mutex inbox_mutex_;
+    std::vector<std::pair<connection*, response>> inbox_; // deferred answers, from any thread
+    std::vector<std::pair<connection*, response>> inbox_work_;
     bool stopping_ = false;
     bool accept_warned_ = false;
 };
@@ -1200,11 +1369,15 @@ class engine {
         std::error_code ec = open_listeners(host, port, n, shared_.opts.reuse_port,
                                             shared_.opts.backlog, listeners_, port_);
         if (ec) return ec;
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        if (::getsockname(listeners_[0].get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+            shared_.local = endpoint(reinterpret_cast<const sockaddr*>(&addr));
         try {
             for (unsigned i = 0; i < n; ++i) {
                 const bool own = shared_.opts.reuse_port;
                 workers_.push_back(
-                    std::make_unique<worker>(shared_, listeners_[own ? i : 0].get(), own));
+                    std::make_unique<worker>(shared_, i, listeners_[own ? i : 0].get(), own));
             }
         } catch (const std::system_error& e) {
             workers_.clear();
