@@ -8,6 +8,10 @@
 #include <minihttp/method.hpp>
 #include <minihttp/options.hpp>
 #include <minihttp/parser.hpp>
+#include <minihttp/policies/json_upload.hpp>
+#include <minihttp/policies/logger.hpp>
+#include <minihttp/policies/security.hpp>
+#include <minihttp/policies/static_files.hpp>
 #include <minihttp/request.hpp>
 #include <minihttp/response.hpp>
 #include <minihttp/serializer.hpp>

@@ -1013,6 +1013,7 @@ MINIHTTP_NAMESPACE_END
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -1083,12 +1084,12 @@ class task_pool {
     template <class F>
     requires std::invocable<F&>
     bool try_submit(F& f) {
-        pool_load now;
+        std::optional<pool_load> now;
         {
             std::lock_guard lock(mutex_);
-            if (queue_.size() >= capacity_ && idle_ == 0) return false;
+            if (queue_.size() >= capacity_ + idle_) return false; // idle threads take one each
             queue_.push_back(std::make_unique<task<F>>(std::move(f)));
-            now = load_locked();
+            now = changed_locked();
         }
         ready_.notify_one();
         report(now);
@@ -1112,25 +1113,35 @@ class task_pool {
         F fn;
     };
 
+    // A task an idle thread is about to take counts as active, not queued: the queue is what
+    // waits because every thread is busy (the spec's "connection queue").
     pool_load load_locked() const {
         pool_load l;
-        l.active = active_;
+        const std::size_t taken = std::min<std::size_t>(queue_.size(), idle_);
+        l.active = active_ + static_cast<unsigned>(taken);
         l.threads = threads_count_;
-        l.queued = queue_.size();
+        l.queued = queue_.size() - taken;
         l.queue_capacity = capacity_;
         return l;
     }
-    void report(const pool_load& l) noexcept {
-        if (!on_load_) return;
+    // The load if it differs from the last one reported.
+    std::optional<pool_load> changed_locked() {
+        const pool_load l = load_locked();
+        if (l.active == reported_.active && l.queued == reported_.queued) return std::nullopt;
+        reported_ = l;
+        return l;
+    }
+    void report(const std::optional<pool_load>& l) noexcept {
+        if (!on_load_ || !l) return;
         try {
-            on_load_(l);
+            on_load_(*l);
         } catch (...) {}
     }
 
     void work() {
         for (;;) {
             std::unique_ptr<task_base> t;
-            pool_load now;
+            std::optional<pool_load> now;
             {
                 std::unique_lock lock(mutex_);
                 ++idle_;
@@ -1140,7 +1151,7 @@ class task_pool {
                 t = std::move(queue_.front());
                 queue_.pop_front();
                 ++active_;
-                now = load_locked();
+                now = changed_locked();
             }
             report(now);
             t->run(); // tasks catch their own exceptions (see blocking::job)
@@ -1148,7 +1159,7 @@ class task_pool {
             {
                 std::lock_guard lock(mutex_);
                 --active_;
-                now = load_locked();
+                now = changed_locked();
             }
             report(now);
         }
@@ -1173,6 +1184,7 @@ class task_pool {
     unsigned threads_count_;
     unsigned active_ = 0;
     unsigned idle_ = 0;
+    pool_load reported_{};
     bool stopping_ = false;
     std::function<void(const pool_load&)> on_load_;
 };
@@ -2510,6 +2522,1128 @@ class chunked_decoder {
 
 MINIHTTP_NAMESPACE_END
 // end minihttp/parser.hpp
+// begin minihttp/policies/json_upload.hpp
+/// @file
+/// `http::json_upload`: accepts JSON documents by POST and stores each, whole or not at all,
+/// under a unique name. It blocks (write + fsync): run it through `http::blocking`.
+
+// begin minihttp/detail/socket.hpp
+/// @file
+/// Owning file descriptors and listening sockets.
+
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Owns one file descriptor; closes it on destruction. Move-only.
+class unique_fd {
+  public:
+    unique_fd() noexcept = default;
+    explicit unique_fd(int fd) noexcept : fd_(fd) {}
+    unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    unique_fd& operator=(unique_fd&& o) noexcept {
+        if (this != &o) reset(std::exchange(o.fd_, -1));
+        return *this;
+    }
+    unique_fd(const unique_fd&) = delete;
+    unique_fd& operator=(const unique_fd&) = delete;
+    ~unique_fd() { reset(); }
+
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    [[nodiscard]] explicit operator bool() const noexcept { return fd_ >= 0; }
+    int release() noexcept { return std::exchange(fd_, -1); }
+    void reset(int fd = -1) noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+inline std::error_code last_error() noexcept { return {errno, std::system_category()}; }
+
+/// Resolves `host` (a numeric address, "[v6]", a name such as "localhost", or "" / "*" for all
+/// interfaces) and opens `count` listening sockets on it: one, or `count` sharing the port
+/// through SO_REUSEPORT. Port 0 picks a free port; `bound_port` receives the real one.
+inline std::error_code open_listeners(std::string_view host, std::uint16_t port, unsigned count,
+                                      bool reuse_port, int backlog, std::vector<unique_fd>& out,
+                                      std::uint16_t& bound_port) {
+    std::string h(host);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    if (h == "*") h.clear();
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    const std::string service = std::to_string(port);
+    if (const int rc =
+            ::getaddrinfo(h.empty() ? nullptr : h.c_str(), service.c_str(), &hints, &res);
+        rc != 0) {
+        return rc == EAI_SYSTEM ? last_error()
+                                : std::make_error_code(std::errc::address_not_available);
+    }
+    std::error_code ec = std::make_error_code(std::errc::address_not_available);
+    out.clear();
+    for (addrinfo* ai = res; ai != nullptr && out.empty(); ai = ai->ai_next) {
+        sockaddr_storage addr{};
+        std::memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
+        const unsigned n = reuse_port ? (count == 0 ? 1 : count) : 1;
+        for (unsigned i = 0; i < n; ++i) {
+            unique_fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                                  ai->ai_protocol));
+            if (!fd) {
+                ec = last_error();
+                break;
+            }
+            const int one = 1;
+            ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            if (reuse_port) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+            // Accepted sockets inherit TCP_NODELAY from the listener on Linux, which saves a
+            // setsockopt per connection; the engine still sets it where inheritance is absent.
+            ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), ai->ai_addrlen) != 0 ||
+                ::listen(fd.get(), backlog) != 0) {
+                ec = last_error();
+                break;
+            }
+            if (i == 0) { // learn the real port, so that the others bind to the same one
+                sockaddr_storage real{};
+                socklen_t len = sizeof real;
+                ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&real), &len);
+                const std::uint16_t p =
+                    real.ss_family == AF_INET6
+                        ? ntohs(reinterpret_cast<sockaddr_in6*>(&real)->sin6_port)
+                        : ntohs(reinterpret_cast<sockaddr_in*>(&real)->sin_port);
+                bound_port = p;
+                if (addr.ss_family == AF_INET6)
+                    reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(p);
+                else
+                    reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(p);
+            }
+            out.push_back(std::move(fd));
+        }
+        if (out.size() != n) out.clear();
+    }
+    ::freeaddrinfo(res);
+    return out.empty() ? ec : std::error_code{};
+}
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/socket.hpp
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// Settings of `json_upload`.
+struct json_upload_options {
+    /// The path that accepts uploads (exact match, POST only).
+    std::string route = "/upload";
+    /// Where the files go; created (with parents) if missing.
+    std::string directory = "uploads";
+    /// URL prefix of a stored file, for `Location` and the answer's "filepath".
+    std::string public_prefix = "/uploads/";
+    /// Largest accepted document; larger: 413. (The server's `max_body_bytes` applies first.)
+    std::size_t max_bytes = 1 << 20;
+    /// JSON nesting limit and the like.
+    json_limits json{};
+    /// fsync the file and its directory before answering 201 (durable across power loss).
+    bool durable = true;
+    /// Receives stored files and refusals; empty: silent.
+    std::function<void(std::string_view)> log{};
+};
+
+namespace detail {
+
+/// True if a Content-Type value is `application/json`, case-insensitively, with or without
+/// parameters (RFC 9110 §8.3.1: `type "/" subtype *( OWS ";" OWS parameter )`).
+[[nodiscard]] inline bool is_json_media_type(std::string_view v) noexcept {
+    const auto semi = v.find(';');
+    return iequals(trim_ows(v.substr(0, semi)), "application/json");
+}
+
+/// "upload_YYYYMMDD_HHMMSS_xxxx.json" for the current local time, xxxx random hex.
+inline std::string upload_name() {
+    thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                     std::hash<std::thread::id>{}(std::this_thread::get_id())};
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "upload_%04d%02d%02d_%02d%02d%02d_%04x.json", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<unsigned>(rng() & 0xffff));
+    return buf;
+}
+
+/// mkdir -p with mode 0755.
+inline bool make_directories(const std::string& path) {
+    std::string partial;
+    std::size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = path.find('/', pos + 1);
+        partial = path.substr(0, pos);
+        if (partial.empty()) continue;
+        if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return false;
+    }
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+inline bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+/// Result of `store_new_file`.
+struct stored_file {
+    std::string name; ///< the final name; empty on failure
+    int error = 0;    ///< errno of the failure
+};
+
+/// Stores `data` in directory `dir_fd` under a fresh name from `make_name`, atomically: the
+/// content is written to an anonymous O_TMPFILE (or, where unsupported, a hidden temporary
+/// file), fsynced, then linked under its final name with a call that fails rather than replace
+/// an existing file (retried with a new name), and the directory is fsynced. So a reader or a
+/// crash sees the whole file or none, and two uploads never share a name.
+template <class MakeName>
+stored_file store_new_file(int dir_fd, std::string_view data, MakeName&& make_name, bool durable) {
+    stored_file out;
+    const auto fail = [&](int err) {
+        out.name.clear();
+        out.error = err;
+        return out;
+    };
+    std::string temp;
+    unique_fd fd(::openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
+    if (!fd) {
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return fail(errno);
+        for (int i = 0; i < 100 && !fd; ++i) { // no O_TMPFILE here: a hidden temporary name
+            temp = "." + make_name() + ".tmp";
+            fd.reset(::openat(dir_fd, temp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644));
+            if (!fd && errno != EEXIST) return fail(errno);
+        }
+        if (!fd) return fail(EEXIST);
+    }
+    const auto discard = [&](int err) {
+        if (!temp.empty()) ::unlinkat(dir_fd, temp.c_str(), 0);
+        return fail(err);
+    };
+    if (!write_all(fd.get(), data)) return discard(errno);
+    if (durable && ::fsync(fd.get()) != 0) return discard(errno);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        out.name = make_name();
+        int rc;
+        if (temp.empty()) {
+            const std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
+            rc = ::linkat(AT_FDCWD, proc.c_str(), dir_fd, out.name.c_str(), AT_SYMLINK_FOLLOW);
+            if (rc != 0 && errno == ENOENT) // no /proc: needs CAP_DAC_READ_SEARCH
+                rc = ::linkat(fd.get(), "", dir_fd, out.name.c_str(), AT_EMPTY_PATH);
+        } else {
+            rc = ::linkat(dir_fd, temp.c_str(), dir_fd, out.name.c_str(), 0);
+        }
+        if (rc == 0) {
+            if (!temp.empty()) ::unlinkat(dir_fd, temp.c_str(), 0);
+            if (durable && ::fsync(dir_fd) != 0) { // the name itself must survive a crash
+                const int err = errno;
+                ::unlinkat(dir_fd, out.name.c_str(), 0);
+                return fail(err);
+            }
+            return out;
+        }
+        if (errno != EEXIST) return discard(errno);
+    }
+    return discard(EEXIST);
+}
+
+inline response json_answer(http::status s, std::string_view body) {
+    response r(s);
+    r.set_body(std::string(body), "application/json");
+    return r;
+}
+
+/// A JSON string literal for `s` (which is ASCII here: messages and file names).
+inline std::string json_quote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+            out += buf;
+            continue;
+        }
+        out.push_back(c);
+    }
+    out.push_back('"');
+    return out;
+}
+
+inline response json_error_answer(http::status s, std::string_view message) {
+    return json_answer(s, "{\"status\":\"error\",\"message\":" + json_quote(message) + "}");
+}
+
+} // namespace detail
+
+/// Accepts `POST <route>` with an `application/json` body and stores it as a new file.
+///
+/// Answers: 415 for another media type, 413 over `max_bytes`, 400 (with a JSON error body
+/// saying what and where) for text that is not strict RFC 8259 JSON, 507 when the disk is
+/// full, 500 for other storage errors, else `201 Created` with `Location` and the spec's body
+/// `{"status":"success","message":"File created successfully","filepath":"/uploads/<name>"}`.
+/// The file holds exactly the bytes received. Blocking (disk I/O): wrap in `http::blocking`;
+/// `accepts()` tells it which requests to take. Thread-safety: const; concurrent uploads are
+/// safe and never share a name. Construction tries to create the directory and removes
+/// temporary files a crash may have left (only on file systems without O_TMPFILE).
+class json_upload {
+  public:
+    explicit json_upload(json_upload_options o) : opts_(std::move(o)) {
+        if (!opts_.directory.empty()) {
+            (void)detail::make_directories(opts_.directory);
+            remove_stale_temporaries();
+        }
+    }
+
+    /// Cheap and non-blocking: is this a request for us?
+    [[nodiscard]] bool accepts(const request& r) const noexcept {
+        return r.method() == method::post && r.path() == opts_.route;
+    }
+    [[nodiscard]] method_set allowed_methods(const request& r) const {
+        return r.path() == opts_.route ? method_set{method::post} : method_set{};
+    }
+
+    /// Handles an accepted request (blocks on the disk); passes on anything else.
+    std::optional<response> operator()(const request& r) const {
+        if (!accepts(r)) return std::nullopt;
+        const auto type = r.header("Content-Type");
+        if (!type || !detail::is_json_media_type(*type)) {
+            log("Upload refused: Content-Type '" + std::string(type.value_or("")) +
+                "' is not application/json");
+            return detail::json_error_answer(status::unsupported_media_type,
+                                             "Content-Type must be application/json");
+        }
+        const std::string_view body = r.body();
+        if (body.size() > opts_.max_bytes) {
+            log("Upload refused: " + std::to_string(body.size()) + " bytes is over the limit");
+            return detail::json_error_answer(status::content_too_large,
+                                             "Request body exceeds " +
+                                                 std::to_string(opts_.max_bytes) + " bytes");
+        }
+        if (const json_error e = validate_json(body, opts_.json)) {
+            const std::string msg =
+                "Invalid JSON: " + std::string(e.message) + " at byte " + std::to_string(e.offset);
+            log("Upload refused: " + msg);
+            return detail::json_error_answer(status::bad_request, msg);
+        }
+        return store(body);
+    }
+
+    [[nodiscard]] const json_upload_options& options() const noexcept { return opts_; }
+
+  private:
+    response store(std::string_view body) const {
+        detail::unique_fd dir(::open(opts_.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!dir && errno == ENOENT && detail::make_directories(opts_.directory))
+            dir.reset(::open(opts_.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!dir) return storage_error(errno);
+        const detail::stored_file f =
+            detail::store_new_file(dir.get(), body, detail::upload_name, opts_.durable);
+        if (f.name.empty()) return storage_error(f.error);
+        const std::string url = opts_.public_prefix + f.name;
+        log("Upload saved: " + url + " (" + std::to_string(body.size()) + " bytes)");
+        response r = detail::json_answer(
+            status::created, "{\"status\":\"success\",\"message\":\"File created successfully\","
+                             "\"filepath\":" +
+                                 detail::json_quote(url) + "}");
+        r.add_header("Location", url);
+        return r;
+    }
+
+    response storage_error(int err) const {
+        log("Upload failed: " + std::system_category().message(err));
+        if (err == ENOSPC || err == EDQUOT) // RFC 4918 §11.5
+            return detail::json_error_answer(status::insufficient_storage, "Insufficient storage");
+        return detail::json_error_answer(status::internal_server_error, "Could not store the file");
+    }
+
+    void remove_stale_temporaries() const {
+        DIR* d = ::opendir(opts_.directory.c_str());
+        if (d == nullptr) return;
+        while (const dirent* e = ::readdir(d)) {
+            const std::string_view n = e->d_name;
+            if (n.starts_with(".upload_") && n.ends_with(".tmp"))
+                ::unlinkat(::dirfd(d), e->d_name, 0);
+        }
+        ::closedir(d);
+    }
+
+    void log(const std::string& msg) const {
+        if (opts_.log) opts_.log(msg);
+    }
+
+    json_upload_options opts_;
+};
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/policies/json_upload.hpp
+// begin minihttp/policies/logger.hpp
+/// @file
+/// `http::logger`: log lines in the spec's format, written by a background thread, so that a
+/// slow terminal or pipe never stalls a worker (DESIGN.md "Observability").
+
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// Settings of `logger`.
+struct logger_options {
+    /// Where lines go (not closed by the logger).
+    int fd = STDOUT_FILENO;
+    /// Bytes waiting to be written beyond which new lines are dropped (and counted), rather
+    /// than making the caller wait.
+    std::size_t max_pending = 4 << 20;
+};
+
+/// Formats `[YYYY-MM-DD HH:MM:SS] [Thread-N] message` (local time; the thread part only for
+/// named threads, see `current_thread_name`) and hands the line to a writer thread.
+///
+/// Thread-safety: `log` may be called from any thread concurrently; the lock it takes covers
+/// a memcpy, never I/O. Lines from one thread keep their order. Lifetime: the destructor
+/// writes what is pending, then joins the writer.
+class logger {
+  public:
+    explicit logger(logger_options o = {}) : opts_(o) {
+        // The writer blocks SIGPIPE: a closed stdout must fail the write, not kill the process.
+        sigset_t block, old;
+        sigemptyset(&block);
+        sigaddset(&block, SIGPIPE);
+        ::pthread_sigmask(SIG_BLOCK, &block, &old);
+        try {
+            writer_ = std::thread([this] { write_loop(); });
+        } catch (...) {
+            ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+            throw;
+        }
+        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
+    logger(const logger&) = delete;
+    logger& operator=(const logger&) = delete;
+    ~logger() {
+        {
+            std::lock_guard lock(m_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        writer_.join();
+    }
+
+    /// Logs one line (a newline is added).
+    void log(std::string_view msg) {
+        thread_local std::string line;
+        line.clear();
+        append_timestamp(line);
+        const std::string_view name = current_thread_name();
+        if (!name.empty()) line.append("[").append(name).append("] ");
+        line.append(msg).push_back('\n');
+        {
+            std::lock_guard lock(m_);
+            if (pending_.size() + line.size() > opts_.max_pending) {
+                ++dropped_;
+                return;
+            }
+            pending_.append(line);
+            ++queued_;
+        }
+        wake_.notify_one();
+    }
+
+    /// Waits until every line logged before the call has been written (or dropped).
+    void flush() {
+        std::unique_lock lock(m_);
+        const std::uint64_t target = queued_;
+        done_.wait(lock, [&] { return written_ >= target; });
+    }
+
+    /// Lines dropped because the output could not keep up.
+    [[nodiscard]] std::uint64_t dropped() const {
+        std::lock_guard lock(m_);
+        return dropped_;
+    }
+
+    /// A callable forwarding to `log`, for the `log` option of the policies.
+    [[nodiscard]] std::function<void(std::string_view)> sink() {
+        return [this](std::string_view m) { log(m); };
+    }
+
+  private:
+    // "[2024-03-15 10:30:00] ", reformatted once a second per thread.
+    static void append_timestamp(std::string& out) {
+        thread_local std::time_t last = -1;
+        thread_local char stamp[32];
+        const std::time_t now = std::time(nullptr);
+        if (now != last) {
+            std::tm tm{};
+            localtime_r(&now, &tm);
+            std::strftime(stamp, sizeof stamp, "[%Y-%m-%d %H:%M:%S] ", &tm);
+            last = now;
+        }
+        out.append(stamp);
+    }
+
+    void write_loop() {
+        std::string batch;
+        for (;;) {
+            std::uint64_t upto;
+            {
+                std::unique_lock lock(m_);
+                wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+                if (pending_.empty() && stopping_) return;
+                batch.swap(pending_);
+                upto = queued_;
+            }
+            write_all(batch);
+            batch.clear();
+            {
+                std::lock_guard lock(m_);
+                written_ = upto;
+            }
+            done_.notify_all();
+        }
+    }
+
+    void write_all(std::string_view data) const {
+        while (!data.empty()) {
+            const ssize_t n = ::write(opts_.fd, data.data(), data.size());
+            if (n > 0) {
+                data.remove_prefix(static_cast<std::size_t>(n));
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                pollfd p{opts_.fd, POLLOUT, 0};
+                ::poll(&p, 1, 1000);
+            } else {
+                return; // closed pipe or similar: drop the batch
+            }
+        }
+    }
+
+    logger_options opts_;
+    mutable std::mutex m_;
+    std::condition_variable wake_;
+    std::condition_variable done_;
+    std::string pending_;
+    std::uint64_t queued_ = 0;
+    std::uint64_t written_ = 0;
+    std::uint64_t dropped_ = 0;
+    bool stopping_ = false;
+    std::thread writer_;
+};
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/policies/logger.hpp
+// begin minihttp/policies/security.hpp
+/// @file
+/// `http::security`: a Host allow-list and a method allow-list, in front of the other layers.
+
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// Settings of `security`.
+struct security_options {
+    /// The host the server binds (e.g. "127.0.0.1", "::1", "0.0.0.0"); allowed as a Host name.
+    std::string bind_host = "127.0.0.1";
+    /// The port clients use in Host; 0: the port of the listening socket (`request::local()`),
+    /// which is what you want after binding port 0.
+    std::uint16_t port = 0;
+    /// Further allowed Host names (with or without ":port"), e.g. a DNS name of the machine.
+    std::vector<std::string> extra_hosts{};
+    /// Check Host at all (the defence against DNS rebinding and Host header injection).
+    bool check_host = true;
+    /// Methods served; others get 405 with `Allow`. OPTIONS always passes (to `chain`).
+    method_set methods{method::get, method::head, method::post};
+    /// Receives "Host validation failed: ..." and the like; empty: silent.
+    std::function<void(std::string_view)> log{};
+    /// Also log accepted Hosts ("Host validation: localhost:8080 ✅"), as the spec does.
+    bool log_accepted = false;
+};
+
+/// Refuses requests for a Host the server does not answer to (403), requests without Host
+/// (400; HTTP/1.1 ones never get here, the engine refuses them), and methods outside the
+/// allow-list (405 with `Allow`, RFC 9110 §15.5.6). Passes everything else on.
+///
+/// The allowed Hosts are `localhost`, `127.0.0.1`, `[::1]`, the bind host, and `extra_hosts`,
+/// each with and without `:port`, compared case-insensitively (RFC 9110 §4.2.3).
+/// Thread-safety: const after construction.
+class security {
+  public:
+    explicit security(security_options o) : opts_(std::move(o)) {
+        names_ = {"localhost", "127.0.0.1", "[::1]"};
+        std::string bind = lower(opts_.bind_host);
+        if (!bind.empty() && bind.find(':') != std::string::npos && bind.front() != '[')
+            bind = "[" + bind + "]"; // an IPv6 literal in Host is bracketed (RFC 3986 §3.2.2)
+        if (!bind.empty()) names_.insert(bind);
+        for (const auto& h : opts_.extra_hosts) extras_.insert(lower(h));
+    }
+
+    std::optional<response> operator()(const request& r) const {
+        if (opts_.check_host) {
+            const std::string_view host = r.host();
+            if (host.empty()) {
+                log("Host validation failed: missing Host header");
+                return response::text("400 Bad Request: missing Host header\n",
+                                      status::bad_request);
+            }
+            const std::uint16_t port = opts_.port != 0 ? opts_.port : r.local().port();
+            if (!host_allowed(host, port)) {
+                log("Host validation failed: " + std::string(host));
+                return response::text("403 Forbidden: invalid Host header\n", status::forbidden);
+            }
+            if (opts_.log_accepted) log("Host validation: " + std::string(host) + " \u2705");
+        }
+        const method m = r.method();
+        if (m != method::options && !opts_.methods.contains(m)) {
+            log("Method not allowed: " + std::string(r.method_name()) + " " +
+                std::string(r.target()));
+            response res = response::text("405 Method Not Allowed\n", status::method_not_allowed);
+            res.add_header("Allow", method_set(opts_.methods).insert(method::options).to_allow());
+            return res;
+        }
+        return std::nullopt;
+    }
+
+    /// Whether `host` (a Host value: name or literal, optional ":port") is allowed for `port`.
+    [[nodiscard]] bool host_allowed(std::string_view host, std::uint16_t port) const {
+        const std::string h = lower(host);
+        if (extras_.contains(h)) return true;
+        std::string_view name = h;
+        const auto colon = h.rfind(':');
+        const auto bracket = h.rfind(']');
+        if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+            if (h.substr(colon + 1) != std::to_string(port)) return false;
+            name = std::string_view(h).substr(0, colon);
+            if (extras_.contains(std::string(name))) return true;
+        }
+        return names_.contains(std::string(name));
+    }
+
+  private:
+    static std::string lower(std::string_view s) {
+        std::string out(s);
+        for (char& c : out) c = detail::ascii_lower(c);
+        return out;
+    }
+    void log(const std::string& msg) const {
+        if (opts_.log) opts_.log(msg);
+    }
+
+    security_options opts_;
+    std::set<std::string, std::less<>> names_;
+    std::set<std::string, std::less<>> extras_;
+};
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/policies/security.hpp
+// begin minihttp/policies/static_files.hpp
+/// @file
+/// `http::static_files`: serves GET and HEAD from a document root, safely.
+
+// begin minihttp/detail/path.hpp
+/// @file
+/// Turning a request path into a file path that cannot leave a directory.
+///
+/// Two layers, both required (defence in depth):
+///  1. `decode_request_path` percent-decodes the path once and refuses every form of
+///     traversal before the file system is touched: NUL, backslashes, a leading "//", and any
+///     segment made only of dots ("." and ".." and "...."), which the spec's examples probe.
+///  2. `open_beneath` opens relative to the document root's directory descriptor with
+///     openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): the kernel refuses any resolution
+///     that would leave the root, through ".." or a symlink, even if step 1 missed a case.
+///     Where openat2 does not exist (Linux < 5.6) each component is opened with O_NOFOLLOW,
+///     so symlinks are refused altogether.
+
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Outcome of checking a request path.
+struct path_check {
+    bool ok = false;
+    std::string_view reason; ///< why it was refused (static text), empty when ok
+};
+
+/// Percent-decodes `raw` (a request's path, starting with '/') exactly once into `out`,
+/// without the leading '/', and checks it. A "%2F" decodes to '/' and so separates segments
+/// like a literal one; "%252e" decodes to the literal "%2e", never to '.'. Bytes >= 0x80 are
+/// kept (UTF-8 file names work). Refused: NUL, '\', a leading "//", a segment of dots only.
+/// Empty segments ("a//b") are harmless and kept. Thread-safe; `out` is overwritten.
+[[nodiscard]] inline path_check decode_request_path(std::string_view raw, std::string& out) {
+    out.clear();
+    if (raw.empty() || raw.front() != '/') return {false, "not an absolute path"};
+    if (raw.starts_with("//")) return {false, "leading //"};
+    out.reserve(raw.size());
+    for (std::size_t i = 1; i < raw.size(); ++i) {
+        char c = raw[i];
+        if (c == '%') {
+            if (i + 2 >= raw.size() || !is_hex(raw[i + 1]) || !is_hex(raw[i + 2]))
+                return {false, "invalid percent-encoding"};
+            c = static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+            i += 2;
+        }
+        if (c == '\0') return {false, "NUL byte"};
+        if (c == '\\') return {false, "backslash"};
+        out.push_back(c);
+    }
+    if (out.starts_with("/")) return {false, "leading //"}; // "/%2F..." decodes to "//..."
+    // Every segment made only of dots is refused: "." and ".." are traversal; "..." and more
+    // are refused too (Windows-era tricks and the spec's "....//" probe).
+    std::size_t start = 0;
+    while (start <= out.size()) {
+        const auto slash = out.find('/', start);
+        const auto seg = std::string_view(out).substr(
+            start, (slash == std::string::npos ? out.size() : slash) - start);
+        if (!seg.empty() && seg.find_first_not_of('.') == std::string_view::npos)
+            return {false, "dot segment"};
+        if (slash == std::string::npos) break;
+        start = slash + 1;
+    }
+    return {true, {}};
+}
+
+/// True if any segment of a decoded relative path starts with '.' (a hidden file).
+[[nodiscard]] inline bool has_hidden_segment(std::string_view rel) noexcept {
+    for (std::size_t i = 0; i < rel.size(); ++i)
+        if (rel[i] == '.' && (i == 0 || rel[i - 1] == '/')) return true;
+    return false;
+}
+
+/// Opens `rel` beneath the directory `root_fd` without ever leaving it (see the file comment).
+/// `flags` are open(2) flags (O_CLOEXEC is added). Returns the descriptor, or -1 with errno:
+/// ENOENT/ENOTDIR for a missing file, EXDEV or ELOOP for a path that would escape (or, in the
+/// fallback, any symlink), others as open(2).
+[[nodiscard]] inline int open_beneath(int root_fd, std::string_view rel, int flags) {
+    std::string path(rel);
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    if (path.empty()) path = ".";
+    static std::atomic<bool> have_openat2{true};
+    if (have_openat2.load(std::memory_order_relaxed)) {
+        open_how how{};
+        how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+        long fd;
+        do {
+            fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
+        } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+        if (fd >= 0 || errno != ENOSYS) return static_cast<int>(fd);
+        have_openat2.store(false, std::memory_order_relaxed);
+    }
+    // Fallback: walk component by component, refusing symlinks (O_NOFOLLOW) and "..".
+    int dir = ::fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+    if (dir < 0) return -1;
+    std::size_t start = 0;
+    for (;;) {
+        const auto slash = path.find('/', start);
+        const std::string comp =
+            path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        if (comp == "..") {
+            ::close(dir);
+            errno = EXDEV;
+            return -1;
+        }
+        const bool last = slash == std::string::npos;
+        if (comp.empty() || comp == ".") {
+            if (last) return dir;
+            start = slash + 1;
+            continue;
+        }
+        const int next = ::openat(dir, comp.c_str(),
+                                  last ? (flags | O_NOFOLLOW | O_CLOEXEC)
+                                       : (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        const int saved = errno;
+        ::close(dir);
+        if (next < 0) {
+            errno = saved;
+            return -1;
+        }
+        if (last) return next;
+        dir = next;
+        start = slash + 1;
+    }
+}
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/path.hpp
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// Settings of `static_files`.
+struct static_files_options {
+    /// The document root directory; must exist when the policy is constructed.
+    std::string root{};
+    /// Served for a directory request ("/" or "/dir/"); a directory without it is 404.
+    std::string index = "index.html";
+    /// Extensions (lower case, no dot) that may be served; anything else is 415, whether or
+    /// not it exists. Empty: every extension (and files without one).
+    std::set<std::string, std::less<>> extensions{};
+    /// Content-Type per extension (lower case), merged over the built-in table.
+    std::map<std::string, std::string, std::less<>> content_types{};
+    /// Extensions served as downloads: `Content-Disposition: attachment; filename="..."`.
+    std::set<std::string, std::less<>> download{};
+    /// Stream files with chunked transfer coding (the spec's mode) instead of Content-Length
+    /// with sendfile (the default, zero-copy).
+    bool chunked = false;
+    /// Read size per chunk in chunked mode (the spec reads 8 KiB at a time).
+    std::size_t chunk_size = 8192;
+    /// Redirect "/dir" to "/dir/" (301), so relative links in its index resolve.
+    bool redirect_directories = true;
+    /// Receives refusals and transfer events ("Path traversal/forbidden: ...", "Starting binary
+    /// file transfer: ...", "Completed file transfer: ... (N bytes)"); empty: silent.
+    std::function<void(std::string_view)> log{};
+};
+
+namespace detail {
+/// The built-in MIME table (extension → Content-Type).
+inline const std::map<std::string, std::string, std::less<>>& default_content_types() {
+    static const std::map<std::string, std::string, std::less<>> table = {
+        {"html", "text/html; charset=utf-8"},
+        {"htm", "text/html; charset=utf-8"},
+        {"css", "text/css; charset=utf-8"},
+        {"js", "text/javascript; charset=utf-8"},
+        {"mjs", "text/javascript; charset=utf-8"},
+        {"json", "application/json"},
+        {"txt", "text/plain; charset=utf-8"},
+        {"md", "text/markdown; charset=utf-8"},
+        {"csv", "text/csv; charset=utf-8"},
+        {"xml", "application/xml"},
+        {"svg", "image/svg+xml"},
+        {"png", "image/png"},
+        {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},
+        {"webp", "image/webp"},
+        {"avif", "image/avif"},
+        {"ico", "image/vnd.microsoft.icon"},
+        {"pdf", "application/pdf"},
+        {"wasm", "application/wasm"},
+        {"woff", "font/woff"},
+        {"woff2", "font/woff2"},
+        {"mp4", "video/mp4"},
+        {"webm", "video/webm"},
+        {"mp3", "audio/mpeg"},
+        {"ogg", "audio/ogg"},
+        {"zip", "application/zip"},
+        {"gz", "application/gzip"},
+        {"tar", "application/x-tar"},
+    };
+    return table;
+}
+
+/// `Content-Disposition: attachment` with a file name that survives any bytes (RFC 6266 §4.3):
+/// a quoted ASCII fallback, plus `filename*` (RFC 8187) when the name is not plain ASCII.
+inline std::string attachment_disposition(std::string_view name) {
+    std::string ascii;
+    bool plain = true;
+    for (char c : name) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u < 0x7f && c != '"' && c != '\\') {
+            ascii.push_back(c);
+        } else {
+            ascii.push_back('_');
+            plain = false;
+        }
+    }
+    std::string v = "attachment; filename=\"" + ascii + "\"";
+    if (!plain) {
+        static constexpr char hex[] = "0123456789ABCDEF";
+        v += "; filename*=UTF-8''";
+        for (char c : name) {
+            const auto u = static_cast<unsigned char>(c);
+            if (is_tchar(c) && c != '%' && c != '\'' && c != '*') {
+                v.push_back(c);
+            } else {
+                v.push_back('%');
+                v.push_back(hex[u >> 4]);
+                v.push_back(hex[u & 15]);
+            }
+        }
+    }
+    return v;
+}
+} // namespace detail
+
+/// Serves GET and HEAD requests from a document root (DESIGN.md "Policies shipped").
+///
+/// Order of checks, each answering before anything is opened:
+///  1. the path is percent-decoded once and traversal is refused: 403 (detail/path.hpp);
+///  2. a last segment with an extension not on the allow-list: 415;
+///  3. hidden files (any segment starting with '.'): 403;
+///  4. the file is opened beneath the root (a symlink cannot lead out: 403), missing: 404;
+///  5. a directory is served through its index (or redirected to "dir/"); no listings;
+///     only regular files are served (a FIFO or device: 403).
+/// Bodies are a file region (sendfile) or, with `chunked`, a stream of `chunk_size` reads.
+/// Thread-safety: const and stateless per request; call from any number of workers.
+/// Lifetime: holds the root directory open (so renaming the directory does not redirect it).
+/// Construction throws std::system_error if the root cannot be opened as a directory.
+class static_files {
+  public:
+    explicit static_files(static_files_options o) : opts_(std::move(o)) {
+        root_.reset(::open(opts_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!root_)
+            throw std::system_error(errno, std::system_category(),
+                                    "static_files: cannot open document root '" + opts_.root + "'");
+        types_ = detail::default_content_types();
+        for (auto& [ext, type] : opts_.content_types) types_[ext] = type;
+        if (opts_.chunk_size == 0) opts_.chunk_size = 8192;
+    }
+
+    /// Answers GET and HEAD for origin-form targets; anything else passes.
+    std::optional<response> operator()(const request& r) const {
+        if (r.method() != method::get && r.method() != method::head) return std::nullopt;
+        if (r.form() == target_form::asterisk || r.form() == target_form::authority)
+            return std::nullopt;
+        return serve(r);
+    }
+
+    /// Every path may be a file: GET and HEAD.
+    [[nodiscard]] method_set allowed_methods(const request&) const {
+        return {method::get, method::head};
+    }
+
+    [[nodiscard]] const static_files_options& options() const noexcept { return opts_; }
+
+  private:
+    response serve(const request& r) const {
+        const std::string_view raw = r.path();
+        std::string rel;
+        const detail::path_check check = detail::decode_request_path(raw, rel);
+        if (!check.ok) return refuse(status::forbidden, raw, check.reason);
+
+        const bool dir_request = rel.empty() || rel.back() == '/';
+        if (!dir_request) {
+            const std::string_view name = last_segment(rel);
+            if (name.find('.') != std::string_view::npos && !allowed(extension_of(name)))
+                return unsupported(raw);
+        }
+        if (detail::has_hidden_segment(rel)) return refuse(status::forbidden, raw, "hidden file");
+
+        std::string file = rel;
+        if (dir_request) file += opts_.index;
+        detail::unique_fd fd(
+            detail::open_beneath(root_.get(), file, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+        if (!fd) return open_error(raw, errno);
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) return open_error(raw, errno);
+        if (S_ISDIR(st.st_mode)) {
+            if (!opts_.redirect_directories) return not_found(raw);
+            // RFC 9110 §15.4.2: the resource lives at "dir/"; relative links need the slash.
+            std::string location(raw);
+            location.push_back('/');
+            if (!r.query().empty()) location.append("?").append(r.query());
+            response res = response::text("301 Moved Permanently\n", status::moved_permanently);
+            res.add_header("Location", location);
+            return res;
+        }
+        if (!S_ISREG(st.st_mode)) return refuse(status::forbidden, raw, "not a regular file");
+        const std::string_view name = last_segment(file);
+        const std::string ext = extension_of(name);
+        if (!allowed(ext)) return unsupported(raw); // e.g. a file without an extension
+        return send(r, std::move(fd), static_cast<std::uint64_t>(st.st_size), name, ext);
+    }
+
+    response send(const request& r, detail::unique_fd fd, std::uint64_t size, std::string_view name,
+                  const std::string& ext) const {
+        response res;
+        const auto type = types_.find(ext);
+        const std::string_view content_type =
+            type != types_.end() ? std::string_view(type->second) : "application/octet-stream";
+        if (opts_.download.contains(ext)) {
+            // The spec's download mode: a generic type, so browsers save rather than render.
+            res.set_header("Content-Type", "application/octet-stream");
+            res.add_header("Content-Disposition", detail::attachment_disposition(name));
+        } else {
+            res.set_header("Content-Type", content_type);
+        }
+        if (opts_.chunked) {
+            auto file = std::make_shared<detail::unique_fd>(std::move(fd));
+            auto offset = std::make_shared<std::uint64_t>(0);
+            const std::size_t chunk = opts_.chunk_size;
+            res.set_stream([file, offset, size, chunk](char* buf,
+                                                       std::size_t cap) -> std::ptrdiff_t {
+                if (*offset >= size) return 0;
+                const auto want =
+                    static_cast<std::size_t>(std::min<std::uint64_t>({cap, chunk, size - *offset}));
+                ssize_t n;
+                do {
+                    n = ::pread(file->get(), buf, want, static_cast<off_t>(*offset));
+                } while (n < 0 && errno == EINTR);
+                if (n <= 0) return -1; // shrank or failed: cut, never pad
+                *offset += static_cast<std::uint64_t>(n);
+                return n;
+            });
+        } else {
+            res.set_file(fd.release(), 0, size);
+        }
+        if (opts_.log && r.method() == method::get) {
+            const std::string display(name);
+            opts_.log("Starting binary file transfer: " + display);
+            res.on_sent([log = opts_.log, display](const delivery& d) {
+                if (d.complete)
+                    log("Completed file transfer: " + display + " (" +
+                        std::to_string(d.body_bytes) + " bytes)");
+                else
+                    log("File transfer interrupted: " + display);
+            });
+        }
+        return res;
+    }
+
+    response open_error(std::string_view raw, int err) const {
+        // The errno → status mapping lives here only (STYLE.md §10; nginx's static module).
+        switch (err) {
+        case ENOENT:
+        case ENOTDIR:
+        case ENAMETOOLONG: return not_found(raw);
+        case EXDEV: return refuse(status::forbidden, raw, "leads outside the document root");
+        case ELOOP: return refuse(status::forbidden, raw, "symbolic link refused");
+        case EACCES:
+        case EPERM: return refuse(status::forbidden, raw, "permission denied");
+        default:
+            if (opts_.log)
+                opts_.log("Cannot open " + std::string(raw) + ": " +
+                          std::system_category().message(err));
+            return response::text("500 Internal Server Error\n", status::internal_server_error);
+        }
+    }
+
+    response refuse(http::status s, std::string_view raw, std::string_view why) const {
+        if (opts_.log)
+            opts_.log("Path traversal/forbidden: " + std::string(raw) + " (" + std::string(why) +
+                      ")");
+        return response::text(
+            std::to_string(to_int(s)) + " " + std::string(reason_phrase(s)) + "\n", s);
+    }
+    response unsupported(std::string_view raw) const {
+        if (opts_.log) opts_.log("Unsupported file type: " + std::string(raw));
+        return response::text("415 Unsupported Media Type\n", status::unsupported_media_type);
+    }
+    response not_found(std::string_view raw) const {
+        if (opts_.log) opts_.log("File not found: " + std::string(raw));
+        return response::text("404 Not Found\n", status::not_found);
+    }
+
+    [[nodiscard]] bool allowed(std::string_view ext) const {
+        return opts_.extensions.empty() || opts_.extensions.contains(ext);
+    }
+    static std::string_view last_segment(std::string_view rel) {
+        const auto slash = rel.rfind('/');
+        return slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+    }
+    // The text after the last dot, lower-cased; "" without a dot.
+    static std::string extension_of(std::string_view name) {
+        const auto dot = name.rfind('.');
+        std::string ext;
+        if (dot == std::string_view::npos) return ext;
+        for (char c : name.substr(dot + 1)) ext.push_back(detail::ascii_lower(c));
+        return ext;
+    }
+
+    static_files_options opts_;
+    detail::unique_fd root_;
+    std::map<std::string, std::string, std::less<>> types_;
+};
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/policies/static_files.hpp
 // begin minihttp/serializer.hpp
 /// @file
 /// Writes response heads and chunk framing into a caller's buffer; never touches a socket.
@@ -2714,127 +3848,6 @@ class date_cache {
 } // namespace detail
 MINIHTTP_NAMESPACE_END
 // end minihttp/detail/http_date.hpp
-// begin minihttp/detail/socket.hpp
-/// @file
-/// Owning file descriptors and listening sockets.
-
-
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdint>
-#include <cstring>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <utility>
-#include <vector>
-
-MINIHTTP_NAMESPACE_BEGIN
-namespace detail {
-
-/// Owns one file descriptor; closes it on destruction. Move-only.
-class unique_fd {
-  public:
-    unique_fd() noexcept = default;
-    explicit unique_fd(int fd) noexcept : fd_(fd) {}
-    unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    unique_fd& operator=(unique_fd&& o) noexcept {
-        if (this != &o) reset(std::exchange(o.fd_, -1));
-        return *this;
-    }
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
-    ~unique_fd() { reset(); }
-
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    [[nodiscard]] explicit operator bool() const noexcept { return fd_ >= 0; }
-    int release() noexcept { return std::exchange(fd_, -1); }
-    void reset(int fd = -1) noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-
-  private:
-    int fd_ = -1;
-};
-
-inline std::error_code last_error() noexcept { return {errno, std::system_category()}; }
-
-/// Resolves `host` (a numeric address, "[v6]", a name such as "localhost", or "" / "*" for all
-/// interfaces) and opens `count` listening sockets on it: one, or `count` sharing the port
-/// through SO_REUSEPORT. Port 0 picks a free port; `bound_port` receives the real one.
-inline std::error_code open_listeners(std::string_view host, std::uint16_t port, unsigned count,
-                                      bool reuse_port, int backlog, std::vector<unique_fd>& out,
-                                      std::uint16_t& bound_port) {
-    std::string h(host);
-    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-    if (h == "*") h.clear();
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* res = nullptr;
-    const std::string service = std::to_string(port);
-    if (const int rc =
-            ::getaddrinfo(h.empty() ? nullptr : h.c_str(), service.c_str(), &hints, &res);
-        rc != 0) {
-        return rc == EAI_SYSTEM ? last_error()
-                                : std::make_error_code(std::errc::address_not_available);
-    }
-    std::error_code ec = std::make_error_code(std::errc::address_not_available);
-    out.clear();
-    for (addrinfo* ai = res; ai != nullptr && out.empty(); ai = ai->ai_next) {
-        sockaddr_storage addr{};
-        std::memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
-        const unsigned n = reuse_port ? (count == 0 ? 1 : count) : 1;
-        for (unsigned i = 0; i < n; ++i) {
-            unique_fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                                  ai->ai_protocol));
-            if (!fd) {
-                ec = last_error();
-                break;
-            }
-            const int one = 1;
-            ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-            if (reuse_port) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-            // Accepted sockets inherit TCP_NODELAY from the listener on Linux, which saves a
-            // setsockopt per connection; the engine still sets it where inheritance is absent.
-            ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), ai->ai_addrlen) != 0 ||
-                ::listen(fd.get(), backlog) != 0) {
-                ec = last_error();
-                break;
-            }
-            if (i == 0) { // learn the real port, so that the others bind to the same one
-                sockaddr_storage real{};
-                socklen_t len = sizeof real;
-                ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&real), &len);
-                const std::uint16_t p =
-                    real.ss_family == AF_INET6
-                        ? ntohs(reinterpret_cast<sockaddr_in6*>(&real)->sin6_port)
-                        : ntohs(reinterpret_cast<sockaddr_in*>(&real)->sin_port);
-                bound_port = p;
-                if (addr.ss_family == AF_INET6)
-                    reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(p);
-                else
-                    reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(p);
-            }
-            out.push_back(std::move(fd));
-        }
-        if (out.size() != n) out.clear();
-    }
-    ::freeaddrinfo(res);
-    return out.empty() ? ec : std::error_code{};
-}
-
-} // namespace detail
-MINIHTTP_NAMESPACE_END
-// end minihttp/detail/socket.hpp
 // begin minihttp/detail/timer_wheel.hpp
 /// @file
 /// A hashed timing wheel for connection deadlines: O(1) to arm, move or cancel a deadline, and

@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -82,12 +83,12 @@ class task_pool {
     template <class F>
     requires std::invocable<F&>
     bool try_submit(F& f) {
-        pool_load now;
+        std::optional<pool_load> now;
         {
             std::lock_guard lock(mutex_);
-            if (queue_.size() >= capacity_ && idle_ == 0) return false;
+            if (queue_.size() >= capacity_ + idle_) return false; // idle threads take one each
             queue_.push_back(std::make_unique<task<F>>(std::move(f)));
-            now = load_locked();
+            now = changed_locked();
         }
         ready_.notify_one();
         report(now);
@@ -111,25 +112,35 @@ class task_pool {
         F fn;
     };
 
+    // A task an idle thread is about to take counts as active, not queued: the queue is what
+    // waits because every thread is busy (the spec's "connection queue").
     pool_load load_locked() const {
         pool_load l;
-        l.active = active_;
+        const std::size_t taken = std::min<std::size_t>(queue_.size(), idle_);
+        l.active = active_ + static_cast<unsigned>(taken);
         l.threads = threads_count_;
-        l.queued = queue_.size();
+        l.queued = queue_.size() - taken;
         l.queue_capacity = capacity_;
         return l;
     }
-    void report(const pool_load& l) noexcept {
-        if (!on_load_) return;
+    // The load if it differs from the last one reported.
+    std::optional<pool_load> changed_locked() {
+        const pool_load l = load_locked();
+        if (l.active == reported_.active && l.queued == reported_.queued) return std::nullopt;
+        reported_ = l;
+        return l;
+    }
+    void report(const std::optional<pool_load>& l) noexcept {
+        if (!on_load_ || !l) return;
         try {
-            on_load_(l);
+            on_load_(*l);
         } catch (...) {}
     }
 
     void work() {
         for (;;) {
             std::unique_ptr<task_base> t;
-            pool_load now;
+            std::optional<pool_load> now;
             {
                 std::unique_lock lock(mutex_);
                 ++idle_;
@@ -139,7 +150,7 @@ class task_pool {
                 t = std::move(queue_.front());
                 queue_.pop_front();
                 ++active_;
-                now = load_locked();
+                now = changed_locked();
             }
             report(now);
             t->run(); // tasks catch their own exceptions (see blocking::job)
@@ -147,7 +158,7 @@ class task_pool {
             {
                 std::lock_guard lock(mutex_);
                 --active_;
-                now = load_locked();
+                now = changed_locked();
             }
             report(now);
         }
@@ -172,6 +183,7 @@ class task_pool {
     unsigned threads_count_;
     unsigned active_ = 0;
     unsigned idle_ = 0;
+    pool_load reported_{};
     bool stopping_ = false;
     std::function<void(const pool_load&)> on_load_;
 };
