@@ -268,10 +268,9 @@ class worker final : private completion_sink {
                 timeout = timeout < 0 ? static_cast<int>(wait)
                                       : std::min(timeout, static_cast<int>(wait));
             }
-            if (stopping_) {
-                const auto wait = stop_deadline_ > now_ ? stop_deadline_ - now_ : 0;
-                timeout = timeout < 0 ? static_cast<int>(wait)
-                                      : std::min(timeout, static_cast<int>(wait));
+            if (stopping_ && now_ < stop_deadline_) { // (after it: only deferred answers left)
+                const auto wait = static_cast<int>(stop_deadline_ - now_);
+                timeout = timeout < 0 ? wait : std::min(timeout, wait);
             }
             const int n = ::epoll_wait(epoll_.get(), events, 256, timeout);
             if (n < 0 && errno != EINTR) throw std::system_error(last_error(), "epoll_wait");
