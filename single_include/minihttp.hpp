@@ -1044,7 +1044,8 @@ struct blocking_options {
     unsigned threads = 10;
     std::size_t queue = 50;
     /// Told whenever `active` or `queued` changes, from whichever thread changed it (a worker
-    /// or a pool thread), possibly concurrently; must not block. E.g. for a load indicator.
+    /// or a pool thread), under the pool's lock so that reports keep their order: it must be
+    /// quick and must not call into the pool. E.g. for a load indicator.
     std::function<void(const pool_load&)> on_load{};
     /// Pool threads are named prefix + index from 1 (see `current_thread_name`).
     std::string thread_name_prefix = "Pool-";
@@ -1084,15 +1085,13 @@ class task_pool {
     template <class F>
     requires std::invocable<F&>
     bool try_submit(F& f) {
-        std::optional<pool_load> now;
         {
             std::lock_guard lock(mutex_);
             if (queue_.size() >= capacity_ + idle_) return false; // idle threads take one each
             queue_.push_back(std::make_unique<task<F>>(std::move(f)));
-            now = changed_locked();
+            report(changed_locked());
         }
         ready_.notify_one();
-        report(now);
         return true;
     }
 
@@ -1124,7 +1123,8 @@ class task_pool {
         l.queue_capacity = capacity_;
         return l;
     }
-    // The load if it differs from the last one reported.
+    // The load if it differs from the last one reported. Reported under the lock, so that the
+    // reports come in the order of the changes (a callback must be quick and not call back).
     std::optional<pool_load> changed_locked() {
         const pool_load l = load_locked();
         if (l.active == reported_.active && l.queued == reported_.queued) return std::nullopt;
@@ -1141,7 +1141,6 @@ class task_pool {
     void work() {
         for (;;) {
             std::unique_ptr<task_base> t;
-            std::optional<pool_load> now;
             {
                 std::unique_lock lock(mutex_);
                 ++idle_;
@@ -1151,17 +1150,15 @@ class task_pool {
                 t = std::move(queue_.front());
                 queue_.pop_front();
                 ++active_;
-                now = changed_locked();
+                report(changed_locked());
             }
-            report(now);
             t->run(); // tasks catch their own exceptions (see blocking::job)
             t.reset();
             {
                 std::lock_guard lock(mutex_);
                 --active_;
-                now = changed_locked();
+                report(changed_locked());
             }
-            report(now);
         }
     }
 
@@ -4093,12 +4090,13 @@ struct io_state {
     std::string out; // heads and small bodies, referenced by `buf` segments
     std::vector<out_segment> segs;
     std::size_t seg_head = 0;
-    std::string sbuf;              // stream chunk being written
-    std::uint64_t queued_body = 0; // content bytes of the response being queued
-    bool queued_stream = false;    // ... which is a stream
-    std::uint64_t streamed = 0;    // content bytes of the last finished stream
-    std::size_t next = 0;          // where the request after the current one starts
-    std::string access;            // "METHOD TARGET" of the response being queued (access log)
+    std::string sbuf;                // stream chunk being written
+    std::uint64_t queued_body = 0;   // content bytes of the response being queued
+    bool queued_stream = false;      // ... which is a stream
+    std::uint64_t streamed = 0;      // content bytes of the last finished stream
+    std::uint64_t body_progress = 0; // large-body bytes written of the response in progress
+    std::size_t next = 0;            // where the request after the current one starts
+    std::string access;              // "METHOD TARGET" of the response being queued (access log)
     std::uint8_t access_version = 1;
     io_state* next_free = nullptr;
 
@@ -4461,7 +4459,8 @@ class worker final : private completion_sink {
         if (!force && (io->has_output() || io->begin != io->end || io->head_done)) return;
         c.io = nullptr;
         for (std::size_t i = io->seg_head; i < io->segs.size(); ++i) // responses cut short
-            if (io->segs[i].kind == out_segment::notify) report(c, io->segs[i], 0, false);
+            if (io->segs[i].kind == out_segment::notify) // the first one was in progress
+                report(c, io->segs[i], std::exchange(io->body_progress, 0), false);
         io->clear_output();
         io->sbuf = std::string();
         if (io->cap > initial_buffer) { // a big body grew it: give the memory back
@@ -5031,6 +5030,7 @@ class worker final : private completion_sink {
 
     void notify(connection& c, io_state& io, out_segment& s) {
         ++io.seg_head;
+        io.body_progress = 0;
         report(c, s, s.chunked ? io.streamed : s.left, true);
     }
 
@@ -5103,6 +5103,7 @@ class worker final : private completion_sink {
             const std::size_t take = std::min(left, len);
             s.a += take;
             left -= take;
+            if (s.kind == out_segment::str) io.body_progress += take;
             if (take < len) break;
             if (s.kind == out_segment::str) s.data = std::string();
             ++io.seg_head;
@@ -5124,6 +5125,7 @@ class worker final : private completion_sink {
                 c.write_mark = now_;
                 s.off += static_cast<std::uint64_t>(n);
                 s.left -= static_cast<std::uint64_t>(n);
+                c.io->body_progress += static_cast<std::uint64_t>(n);
                 continue; // a short count may mean a full socket (EAGAIN next) or EOF (0 next)
             }
             if (n == 0) return io_result::error; // the file shrank: the promised length is a lie
@@ -5160,6 +5162,7 @@ class worker final : private completion_sink {
                 }
                 if (n < 0 || static_cast<std::size_t>(n) > stream_chunk) return io_result::error;
                 s.off += static_cast<std::uint64_t>(n); // content bytes produced so far
+                s.left = static_cast<std::uint64_t>(n); // content in the chunk being written
                 if (n == 0) {
                     s.src_done = true;
                     if (!s.chunked) continue;
@@ -5199,6 +5202,7 @@ class worker final : private completion_sink {
                 c.write_ready = false;
                 return io_result::blocked;
             }
+            io.body_progress += std::exchange(s.left, 0);
         }
     }
 

@@ -162,9 +162,10 @@ int main(int argc, char** argv) {
     // Per-request lines are dropped with --quiet; refusals and errors never are.
     const std::function<void(std::string_view)> chatty =
         cfg.quiet ? std::function<void(std::string_view)>{} : say;
-    const auto files_log = [say, quiet = cfg.quiet](std::string_view m) {
+    // The policies' logs mix per-request events with refusals: --quiet keeps the refusals.
+    const auto policy_log = [say, quiet = cfg.quiet](std::string_view m) {
         if (!quiet || (!m.starts_with("Starting binary") && !m.starts_with("Completed file") &&
-                       !m.starts_with("File not found")))
+                       !m.starts_with("File not found") && !m.starts_with("Upload saved")))
             say(m);
     };
 
@@ -182,13 +183,13 @@ int main(int argc, char** argv) {
         http::blocking(http::json_upload({.route = "/upload",
                                           .directory = cfg.docroot + "/uploads",
                                           .public_prefix = "/uploads/",
-                                          .log = say}),
+                                          .log = policy_log}),
                        std::move(pool)),
         http::static_files({.root = cfg.docroot,
                             .extensions = {"html", "txt", "png", "jpg", "jpeg"},
                             .download = {"txt", "png", "jpg", "jpeg"},
                             .chunked = cfg.chunked_files,
-                            .log = files_log}),
+                            .log = policy_log}),
     };
 
     http::server_options opts;

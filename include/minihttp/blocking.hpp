@@ -43,7 +43,8 @@ struct blocking_options {
     unsigned threads = 10;
     std::size_t queue = 50;
     /// Told whenever `active` or `queued` changes, from whichever thread changed it (a worker
-    /// or a pool thread), possibly concurrently; must not block. E.g. for a load indicator.
+    /// or a pool thread), under the pool's lock so that reports keep their order: it must be
+    /// quick and must not call into the pool. E.g. for a load indicator.
     std::function<void(const pool_load&)> on_load{};
     /// Pool threads are named prefix + index from 1 (see `current_thread_name`).
     std::string thread_name_prefix = "Pool-";
@@ -83,15 +84,13 @@ class task_pool {
     template <class F>
     requires std::invocable<F&>
     bool try_submit(F& f) {
-        std::optional<pool_load> now;
         {
             std::lock_guard lock(mutex_);
             if (queue_.size() >= capacity_ + idle_) return false; // idle threads take one each
             queue_.push_back(std::make_unique<task<F>>(std::move(f)));
-            now = changed_locked();
+            report(changed_locked());
         }
         ready_.notify_one();
-        report(now);
         return true;
     }
 
@@ -123,7 +122,8 @@ class task_pool {
         l.queue_capacity = capacity_;
         return l;
     }
-    // The load if it differs from the last one reported.
+    // The load if it differs from the last one reported. Reported under the lock, so that the
+    // reports come in the order of the changes (a callback must be quick and not call back).
     std::optional<pool_load> changed_locked() {
         const pool_load l = load_locked();
         if (l.active == reported_.active && l.queued == reported_.queued) return std::nullopt;
@@ -140,7 +140,6 @@ class task_pool {
     void work() {
         for (;;) {
             std::unique_ptr<task_base> t;
-            std::optional<pool_load> now;
             {
                 std::unique_lock lock(mutex_);
                 ++idle_;
@@ -150,17 +149,15 @@ class task_pool {
                 t = std::move(queue_.front());
                 queue_.pop_front();
                 ++active_;
-                now = changed_locked();
+                report(changed_locked());
             }
-            report(now);
             t->run(); // tasks catch their own exceptions (see blocking::job)
             t.reset();
             {
                 std::lock_guard lock(mutex_);
                 --active_;
-                now = changed_locked();
+                report(changed_locked());
             }
-            report(now);
         }
     }
 

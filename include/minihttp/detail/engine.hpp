@@ -139,12 +139,13 @@ struct io_state {
     std::string out; // heads and small bodies, referenced by `buf` segments
     std::vector<out_segment> segs;
     std::size_t seg_head = 0;
-    std::string sbuf;              // stream chunk being written
-    std::uint64_t queued_body = 0; // content bytes of the response being queued
-    bool queued_stream = false;    // ... which is a stream
-    std::uint64_t streamed = 0;    // content bytes of the last finished stream
-    std::size_t next = 0;          // where the request after the current one starts
-    std::string access;            // "METHOD TARGET" of the response being queued (access log)
+    std::string sbuf;                // stream chunk being written
+    std::uint64_t queued_body = 0;   // content bytes of the response being queued
+    bool queued_stream = false;      // ... which is a stream
+    std::uint64_t streamed = 0;      // content bytes of the last finished stream
+    std::uint64_t body_progress = 0; // large-body bytes written of the response in progress
+    std::size_t next = 0;            // where the request after the current one starts
+    std::string access;              // "METHOD TARGET" of the response being queued (access log)
     std::uint8_t access_version = 1;
     io_state* next_free = nullptr;
 
@@ -507,7 +508,8 @@ class worker final : private completion_sink {
         if (!force && (io->has_output() || io->begin != io->end || io->head_done)) return;
         c.io = nullptr;
         for (std::size_t i = io->seg_head; i < io->segs.size(); ++i) // responses cut short
-            if (io->segs[i].kind == out_segment::notify) report(c, io->segs[i], 0, false);
+            if (io->segs[i].kind == out_segment::notify) // the first one was in progress
+                report(c, io->segs[i], std::exchange(io->body_progress, 0), false);
         io->clear_output();
         io->sbuf = std::string();
         if (io->cap > initial_buffer) { // a big body grew it: give the memory back
@@ -1077,6 +1079,7 @@ class worker final : private completion_sink {
 
     void notify(connection& c, io_state& io, out_segment& s) {
         ++io.seg_head;
+        io.body_progress = 0;
         report(c, s, s.chunked ? io.streamed : s.left, true);
     }
 
@@ -1149,6 +1152,7 @@ class worker final : private completion_sink {
             const std::size_t take = std::min(left, len);
             s.a += take;
             left -= take;
+            if (s.kind == out_segment::str) io.body_progress += take;
             if (take < len) break;
             if (s.kind == out_segment::str) s.data = std::string();
             ++io.seg_head;
@@ -1170,6 +1174,7 @@ class worker final : private completion_sink {
                 c.write_mark = now_;
                 s.off += static_cast<std::uint64_t>(n);
                 s.left -= static_cast<std::uint64_t>(n);
+                c.io->body_progress += static_cast<std::uint64_t>(n);
                 continue; // a short count may mean a full socket (EAGAIN next) or EOF (0 next)
             }
             if (n == 0) return io_result::error; // the file shrank: the promised length is a lie
@@ -1206,6 +1211,7 @@ class worker final : private completion_sink {
                 }
                 if (n < 0 || static_cast<std::size_t>(n) > stream_chunk) return io_result::error;
                 s.off += static_cast<std::uint64_t>(n); // content bytes produced so far
+                s.left = static_cast<std::uint64_t>(n); // content in the chunk being written
                 if (n == 0) {
                     s.src_done = true;
                     if (!s.chunked) continue;
@@ -1245,6 +1251,7 @@ class worker final : private completion_sink {
                 c.write_ready = false;
                 return io_result::blocked;
             }
+            io.body_progress += std::exchange(s.left, 0);
         }
     }
 
