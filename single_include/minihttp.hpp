@@ -295,22 +295,23 @@ struct header_field {
 class endpoint {
   public:
     endpoint() noexcept = default;
-    /// Builds from a socket address (AF_INET or AF_INET6); other families give an empty endpoint.
-    explicit endpoint(const sockaddr* sa) noexcept {
-        if (sa == nullptr) return;
-        if (sa->sa_family == AF_INET) {
-            sockaddr_in in{};
-            std::memcpy(&in, sa, sizeof in);
-            family_ = AF_INET;
-            std::memcpy(addr_, &in.sin_addr, 4);
-            port_ = ntohs(in.sin_port);
-        } else if (sa->sa_family == AF_INET6) {
-            sockaddr_in6 in6{};
-            std::memcpy(&in6, sa, sizeof in6);
-            family_ = AF_INET6;
-            std::memcpy(addr_, &in6.sin6_addr, 16);
-            port_ = ntohs(in6.sin6_port);
-        }
+    /// From an IPv4 socket address.
+    explicit endpoint(const sockaddr_in& in) noexcept
+        : port_(ntohs(in.sin_port)), family_(AF_INET) {
+        std::memcpy(addr_, &in.sin_addr, 4);
+    }
+    /// From an IPv6 socket address.
+    explicit endpoint(const sockaddr_in6& in6) noexcept
+        : port_(ntohs(in6.sin6_port)), family_(AF_INET6) {
+        std::memcpy(addr_, &in6.sin6_addr, 16);
+    }
+    /// From what accept(2) or getsockname(2) filled in; families other than AF_INET and
+    /// AF_INET6 give an empty endpoint.
+    explicit endpoint(const sockaddr_storage& ss) noexcept {
+        if (ss.ss_family == AF_INET)
+            *this = endpoint(reinterpret_cast<const sockaddr_in&>(ss));
+        else if (ss.ss_family == AF_INET6)
+            *this = endpoint(reinterpret_cast<const sockaddr_in6&>(ss));
     }
     /// AF_INET, AF_INET6, or AF_UNSPEC for an unknown peer.
     [[nodiscard]] int family() const noexcept { return family_; }
@@ -4341,7 +4342,7 @@ class worker final : private completion_sink {
                 shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
             const bool over = open >= shared_.opts.max_connections;
             if (over) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-            connection& c = new_conn(guard.release(), reinterpret_cast<sockaddr*>(&ss), !over);
+            connection& c = new_conn(guard.release(), ss, !over);
             if (c.fd < 0) continue;
             if (over) {
                 // 503 at max_connections (DESIGN.md), then a short lingering close so that the
@@ -4352,7 +4353,7 @@ class worker final : private completion_sink {
         }
     }
 
-    connection& new_conn(int fd, const sockaddr* sa, bool counted) {
+    connection& new_conn(int fd, const sockaddr_storage& sa, bool counted) {
         connection* c = free_conns_;
         if (c != nullptr) {
             free_conns_ = c->next;
@@ -5329,7 +5330,7 @@ class engine {
         sockaddr_storage addr{};
         socklen_t len = sizeof addr;
         if (::getsockname(listeners_[0].get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-            shared_.local = endpoint(reinterpret_cast<const sockaddr*>(&addr));
+            shared_.local = endpoint(addr);
         try {
             for (unsigned i = 0; i < n; ++i) {
                 const bool own = shared_.opts.reuse_port;

@@ -19,7 +19,6 @@
 
 #include <cstdlib>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -37,8 +36,7 @@ struct parsed {
             sockaddr_in a{};
             a.sin_family = AF_INET;
             a.sin_port = htons(local_port);
-            http::detail::request_access::set_local(
-                req, http::endpoint(reinterpret_cast<sockaddr*>(&a)));
+            http::detail::request_access::set_local(req, http::endpoint(a));
         }
         const auto head = http::parse_request(raw, req).consumed;
         http::detail::request_access::set_body(req, std::string_view(raw).substr(head));
@@ -118,6 +116,20 @@ std::string slurp(const std::string& path) {
     while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
     ::close(fd);
     return s;
+}
+
+// Matches `s` against `pattern`, where '#' is a decimal digit, 'x' a lower-case hex digit and
+// every other character itself (std::regex trips a false GCC 12 warning under the sanitizers).
+bool matches(std::string_view s, std::string_view pattern) {
+    if (s.size() != pattern.size()) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        const bool ok = pattern[i] == '#'   ? (c >= '0' && c <= '9')
+                        : pattern[i] == 'x' ? ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
+                                            : c == pattern[i];
+        if (!ok) return false;
+    }
+    return true;
 }
 
 struct docroot_fixture {
@@ -402,8 +414,7 @@ TEST_CASE("json_upload: stores the exact bytes atomically under a unique name") 
     REQUIRE(res);
     CHECK(res->code() == http::status::created);
     const std::string location(res->header("Location").value_or(""));
-    const std::regex name_re(R"(/uploads/upload_\d{8}_\d{6}_[0-9a-f]{4}\.json)");
-    CHECK(std::regex_match(location, name_re));
+    CHECK(matches(location, "/uploads/upload_########_######_xxxx.json"));
     CHECK(res->body() == "{\"status\":\"success\",\"message\":\"File created successfully\","
                          "\"filepath\":\"" +
                              location + "\"}");
@@ -565,9 +576,8 @@ TEST_CASE("logger: lines in the spec's format, in order, with thread names") {
     ssize_t n;
     while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
     ::close(fds[0]);
-    const std::regex first(
-        R"(^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] HTTP Server started on http://127\.0\.0\.1:8080\n)");
-    CHECK(std::regex_search(out, first));
+    const std::string_view first = std::string_view(out).substr(0, out.find('\n'));
+    CHECK(matches(first, "[####-##-## ##:##:##] HTTP Server started on http://127.0.0.1:8080"));
     std::size_t pos = 0;
     for (int i = 0; i < 100; ++i) {
         const auto at = out.find("] [Thread-7] line " + std::to_string(i) + "\n", pos);

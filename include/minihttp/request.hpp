@@ -30,22 +30,23 @@ struct header_field {
 class endpoint {
   public:
     endpoint() noexcept = default;
-    /// Builds from a socket address (AF_INET or AF_INET6); other families give an empty endpoint.
-    explicit endpoint(const sockaddr* sa) noexcept {
-        if (sa == nullptr) return;
-        if (sa->sa_family == AF_INET) {
-            sockaddr_in in{};
-            std::memcpy(&in, sa, sizeof in);
-            family_ = AF_INET;
-            std::memcpy(addr_, &in.sin_addr, 4);
-            port_ = ntohs(in.sin_port);
-        } else if (sa->sa_family == AF_INET6) {
-            sockaddr_in6 in6{};
-            std::memcpy(&in6, sa, sizeof in6);
-            family_ = AF_INET6;
-            std::memcpy(addr_, &in6.sin6_addr, 16);
-            port_ = ntohs(in6.sin6_port);
-        }
+    /// From an IPv4 socket address.
+    explicit endpoint(const sockaddr_in& in) noexcept
+        : port_(ntohs(in.sin_port)), family_(AF_INET) {
+        std::memcpy(addr_, &in.sin_addr, 4);
+    }
+    /// From an IPv6 socket address.
+    explicit endpoint(const sockaddr_in6& in6) noexcept
+        : port_(ntohs(in6.sin6_port)), family_(AF_INET6) {
+        std::memcpy(addr_, &in6.sin6_addr, 16);
+    }
+    /// From what accept(2) or getsockname(2) filled in; families other than AF_INET and
+    /// AF_INET6 give an empty endpoint.
+    explicit endpoint(const sockaddr_storage& ss) noexcept {
+        if (ss.ss_family == AF_INET)
+            *this = endpoint(reinterpret_cast<const sockaddr_in&>(ss));
+        else if (ss.ss_family == AF_INET6)
+            *this = endpoint(reinterpret_cast<const sockaddr_in6&>(ss));
     }
     /// AF_INET, AF_INET6, or AF_UNSPEC for an unknown peer.
     [[nodiscard]] int family() const noexcept { return family_; }

@@ -390,7 +390,7 @@ class worker final : private completion_sink {
                 shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
             const bool over = open >= shared_.opts.max_connections;
             if (over) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-            connection& c = new_conn(guard.release(), reinterpret_cast<sockaddr*>(&ss), !over);
+            connection& c = new_conn(guard.release(), ss, !over);
             if (c.fd < 0) continue;
             if (over) {
                 // 503 at max_connections (DESIGN.md), then a short lingering close so that the
@@ -401,7 +401,7 @@ class worker final : private completion_sink {
         }
     }
 
-    connection& new_conn(int fd, const sockaddr* sa, bool counted) {
+    connection& new_conn(int fd, const sockaddr_storage& sa, bool counted) {
         connection* c = free_conns_;
         if (c != nullptr) {
             free_conns_ = c->next;
@@ -1378,7 +1378,7 @@ class engine {
         sockaddr_storage addr{};
         socklen_t len = sizeof addr;
         if (::getsockname(listeners_[0].get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-            shared_.local = endpoint(reinterpret_cast<const sockaddr*>(&addr));
+            shared_.local = endpoint(addr);
         try {
             for (unsigned i = 0; i < n; ++i) {
                 const bool own = shared_.opts.reuse_port;
