@@ -1729,6 +1729,10 @@ struct server_options {
     /// Open connections across all workers; beyond it a new connection gets 503 with
     /// `Retry-After: 5` and is closed.
     std::size_t max_connections = 10'000;
+    /// Open connections from one client address (IPv4-mapped IPv6 counts as IPv4); beyond it a
+    /// new connection from that address gets 503 and is closed. 0 (the default): no cap.
+    /// Keeps one client from taking every slot; costs a lock per accept and close when set.
+    std::size_t max_connections_per_client = 0;
     /// Requests served on one connection; the last response carries `Connection: close`.
     std::size_t max_requests_per_connection = 100;
     /// Bytes of the request line (without CRLF); beyond it: 414.
@@ -1841,6 +1845,10 @@ namespace detail {
             for (++i; i < inner.size(); ++i)
                 if (!is(inner[i], cc_reg_name) && inner[i] != ':') return false;
         } else {
+            // IPv6address has only HEXDIG, ":" and "." (RFC 3986 §3.2.2). Checked before
+            // inet_pton, which would stop at a NUL and accept "[::1\0junk]".
+            if (inner.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
+                return false;
             char buf[INET6_ADDRSTRLEN + 1];
             if (inner.size() >= sizeof buf) return false;
             std::memcpy(buf, inner.data(), inner.size());
@@ -2041,19 +2049,27 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
                    ? fail(status::uri_too_long, "request line too long")
                    : more;
     };
+    // A syntax error at byte `at` is answered 414 if the bytes before it are already over the
+    // limit (RFC 9112 §3: 414 for a request-target too long): a read that stopped right before
+    // `at` got 414, and the answer must not depend on how the stream was split into reads.
+    const auto line_fail = [&](const char* at, std::string_view why) {
+        return static_cast<std::size_t>(at - line) > lim.max_request_line
+                   ? fail(status::uri_too_long, "request line too long")
+                   : fail(status::bad_request, why);
+    };
     while (p < end && is_tchar(*p)) ++p;
     if (p == end) return line_more();
-    if (*p != ' ' || p == line)
-        return fail(status::bad_request, "invalid method"); // method = token
+    if (*p != ' ' || p == line) return line_fail(p, "invalid method"); // method = token
     const std::string_view method_token(line, static_cast<std::size_t>(p - line));
     ++p;
 
     const char* const target_begin = p;
     while (p < end && is(*p, detail::cc_target)) {
         if (*p == '%') { // pct-encoded = "%" HEXDIG HEXDIG (RFC 3986 §2.1)
-            if (end - p < 3) return line_more();
-            if (!detail::is_hex(p[1]) || !detail::is_hex(p[2]))
-                return fail(status::bad_request, "invalid percent-encoding in target");
+            for (const char* h = p + 1; h < p + 3; ++h) { // byte by byte, as reads deliver them
+                if (h == end) return line_more();
+                if (!detail::is_hex(*h)) return line_fail(h, "invalid percent-encoding in target");
+            }
             p += 3;
             continue;
         }
@@ -2061,7 +2077,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     }
     if (p == end) return line_more();
     // Any byte outside visible ASCII (controls, SP inside, >= 0x80) or a fragment ends up here.
-    if (*p != ' ' || p == target_begin) return fail(status::bad_request, "invalid request-target");
+    if (*p != ' ' || p == target_begin) return line_fail(p, "invalid request-target");
     const std::string_view target(target_begin, static_cast<std::size_t>(p - target_begin));
     ++p;
 
@@ -2069,13 +2085,13 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     constexpr std::string_view proto = "HTTP/";
     for (std::size_t i = 0; i < proto.size(); ++i, ++p) {
         if (p == end) return line_more();
-        if (*p != proto[i]) return fail(status::bad_request, "invalid HTTP version");
+        if (*p != proto[i]) return line_fail(p, "invalid HTTP version");
     }
     if (end - p < 5) { // DIGIT "." DIGIT CR LF
         for (const char* q = p; q < end; ++q) {
             const auto k = q - p;
             const bool ok = (k == 1) ? *q == '.' : (k == 3) ? *q == '\r' : detail::is_digit(*q);
-            if (!ok) return fail(status::bad_request, "invalid HTTP version");
+            if (!ok) return line_fail(q, "invalid HTTP version");
         }
         // A CR received last ends the line; it is not part of the request-line's length (the
         // limit excludes CRLF, RFC 9112 §3), else a line of exactly the limit would get 414
@@ -2085,8 +2101,14 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
         return line_more();
     }
     if (!detail::is_digit(p[0]) || p[1] != '.' || !detail::is_digit(p[2]) || p[3] != '\r' ||
-        p[4] != '\n')
-        return fail(status::bad_request, "invalid HTTP version");
+        p[4] != '\n') {
+        // The first wrong byte; a wrong LF counts from the CR, which the limit excludes.
+        const char* at = !detail::is_digit(p[0])   ? p
+                         : p[1] != '.'             ? p + 1
+                         : !detail::is_digit(p[2]) ? p + 2
+                                                   : p + 3;
+        return line_fail(at, "invalid HTTP version");
+    }
     if (static_cast<std::size_t>(p + 3 - line) > lim.max_request_line)
         return fail(status::uri_too_long, "request line too long");
     const unsigned major = static_cast<unsigned>(p[0] - '0');
@@ -2103,25 +2125,32 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
                    ? fail(status::request_header_fields_too_large, "header section too large")
                    : more;
     };
+    // As line_fail: a syntax error past the limit is answered as a read stopping before it was,
+    // 431 (RFC 6585 §5), whatever the split of the stream into reads.
+    const auto head_fail = [&](const char* at, std::string_view why) {
+        return static_cast<std::size_t>(at - fields_begin) > lim.max_header_bytes
+                   ? fail(status::request_header_fields_too_large, "header section too large")
+                   : fail(status::bad_request, why);
+    };
     auto& fields = request_access::fields(out);
     for (;;) {
         if (p == end) return head_more();
         if (*p == '\r') {
             if (p + 1 == end) return head_more();
-            if (p[1] != '\n') return fail(status::bad_request, "bare CR");
+            if (p[1] != '\n') return head_fail(p + 1, "bare CR");
             p += 2;
             break;
         }
         // A line starting with whitespace is obs-fold, or whitespace between the start-line and
         // the first field: both rejected (RFC 9112 §5.2, §2.2).
         if (*p == '\n' || is_ows(*p))
-            return fail(status::bad_request, "obs-fold or whitespace before a field line");
+            return head_fail(p, "obs-fold or whitespace before a field line");
         const char* const name = p;
         while (p < end && is_tchar(*p)) ++p;
         if (p == end) return head_more();
         // No whitespace is allowed between the field name and colon (RFC 9112 §5.1: MUST 400).
         if (*p != ':' || p == name)
-            return fail(status::bad_request, "invalid field name or whitespace before colon");
+            return head_fail(p, "invalid field name or whitespace before colon");
         const std::string_view field_name(name, static_cast<std::size_t>(p - name));
         ++p;
         while (p < end && is_ows(*p)) ++p;
@@ -2130,7 +2159,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
         if (p == end || (*p == '\r' && p + 1 == end)) return head_more();
         // CR, LF and NUL are never allowed in a value (RFC 9110 §5.5); nor other controls.
         if (*p != '\r' || p[1] != '\n')
-            return fail(status::bad_request, "invalid byte in field value");
+            return head_fail(*p != '\r' ? p : p + 1, "invalid byte in field value");
         const char* value_end = p;
         while (value_end > value && is_ows(value_end[-1])) --value_end;
         p += 2;
@@ -4031,6 +4060,7 @@ MINIHTTP_NAMESPACE_END
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -4046,6 +4076,7 @@ MINIHTTP_NAMESPACE_END
 #include <system_error>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 MINIHTTP_NAMESPACE_BEGIN
@@ -4076,6 +4107,66 @@ inline response make_error_response(http::status s, bool close = true) {
     return r;
 }
 
+/// Open connections per client address, shared by the workers (used only when
+/// `max_connections_per_client` is set). Sharded so that accepts on different workers rarely
+/// meet on one lock.
+class client_table {
+  public:
+    /// Counts a new connection from `peer` unless it already has `cap`; false: refused.
+    bool try_add(const endpoint& peer, std::size_t cap) {
+        const key k = key_of(peer);
+        shard& s = shards_[k.hash % shards];
+        std::lock_guard lock(s.m);
+        std::size_t& n = s.counts[k];
+        if (n >= cap) {
+            if (n == 0) s.counts.erase(k);
+            return false;
+        }
+        ++n;
+        return true;
+    }
+    void remove(const endpoint& peer) {
+        const key k = key_of(peer);
+        shard& s = shards_[k.hash % shards];
+        std::lock_guard lock(s.m);
+        const auto it = s.counts.find(k);
+        if (it != s.counts.end() && --it->second == 0) s.counts.erase(it);
+    }
+
+  private:
+    struct key {
+        std::array<unsigned char, 16> addr{};
+        std::size_t hash = 0;
+        bool operator==(const key& o) const noexcept { return addr == o.addr; }
+    };
+    struct key_hash {
+        std::size_t operator()(const key& k) const noexcept { return k.hash; }
+    };
+    struct shard {
+        std::mutex m;
+        std::unordered_map<key, std::size_t, key_hash> counts;
+    };
+    static constexpr std::size_t shards = 16;
+
+    // IPv4 is stored as IPv4-mapped IPv6, so both spellings of one client count together.
+    static key key_of(const endpoint& e) noexcept {
+        key k;
+        const auto b = e.bytes();
+        if (b.size() == 4) {
+            k.addr[10] = k.addr[11] = 0xff;
+            std::memcpy(k.addr.data() + 12, b.data(), 4);
+        } else if (b.size() == 16) {
+            std::memcpy(k.addr.data(), b.data(), 16);
+        }
+        std::uint64_t h = 1469598103934665603ull; // FNV-1a
+        for (unsigned char c : k.addr) h = (h ^ c) * 1099511628211ull;
+        k.hash = static_cast<std::size_t>(h);
+        return k;
+    }
+
+    std::array<shard, shards> shards_;
+};
+
 /// State shared by all workers of one engine.
 struct engine_shared {
     server_options opts;
@@ -4084,6 +4175,7 @@ struct engine_shared {
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> open_connections{0};
     endpoint local; // the listening address, with the real port
+    client_table clients;
 
     void log(std::string_view msg) const noexcept {
         try {
@@ -4174,6 +4266,7 @@ struct connection {
     std::uint64_t write_mark = 0; // last write progress
     std::uint64_t lingered = 0;   // bytes discarded while lingering
     std::size_t served = 0;
+    std::size_t empty_lines = 0; // bytes of CRLF skipped before the current request
     int fd = -1;
     phase ph = phase::head;
     bool read_ready = false;
@@ -4184,6 +4277,7 @@ struct connection {
     bool counted = true;       // counts against max_connections
     bool rdhup = false;        // the peer's FIN was signalled: read until read() returns 0
     bool client_close = false; // the client announced it sends nothing more (RFC 9112 §9.6)
+    bool per_client = false;   // counted in engine_shared::clients
 };
 
 // The wheel hands back the timer_node that is the connection's first member.
@@ -4387,20 +4481,30 @@ class worker final : private completion_sink {
             unique_fd guard(fd);
             const std::size_t open =
                 shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
-            const bool over = open >= shared_.opts.max_connections;
+            bool over = open >= shared_.opts.max_connections;
+            const char* why = "max_connections reached";
+            const endpoint peer(ss);
+            bool per_client = false;
+            if (!over && shared_.opts.max_connections_per_client != 0) {
+                per_client = shared_.clients.try_add(peer, shared_.opts.max_connections_per_client);
+                if (!per_client) {
+                    over = true;
+                    why = "max_connections_per_client reached";
+                }
+            }
             if (over) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-            connection& c = new_conn(guard.release(), ss, !over);
+            connection& c = new_conn(guard.release(), ss, !over, per_client);
             if (c.fd < 0) continue;
             if (over) {
                 // 503 at max_connections (DESIGN.md), then a short lingering close so that the
                 // client reads the answer rather than a reset.
-                send_error(c, status::service_unavailable, "max_connections reached");
+                send_error(c, status::service_unavailable, why);
                 drive(c);
             }
         }
     }
 
-    connection& new_conn(int fd, const sockaddr_storage& sa, bool counted) {
+    connection& new_conn(int fd, const sockaddr_storage& sa, bool counted, bool per_client) {
         connection* c = free_conns_;
         if (c != nullptr) {
             free_conns_ = c->next;
@@ -4412,12 +4516,14 @@ class worker final : private completion_sink {
             } catch (...) {
                 ::close(fd);
                 if (counted) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+                if (per_client) shared_.clients.remove(endpoint(sa));
                 throw;
             }
         }
         c->fd = fd;
         c->peer = endpoint(sa);
         c->counted = counted;
+        c->per_client = per_client;
         if (!counted) ++uncounted_;
         c->mark = c->write_mark = now_;
         c->next = live_;
@@ -4445,6 +4551,7 @@ class worker final : private completion_sink {
             shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
         else
             --uncounted_;
+        if (c.per_client) shared_.clients.remove(c.peer);
         const bool abandoned = c.ph == phase::handling;
         if (!abandoned) release_io(c, true); // a deferred handler still reads the request
         if (c.prev != nullptr)
@@ -4745,10 +4852,18 @@ class worker final : private completion_sink {
                 return; // write what is queued before answering more pipelined requests
             if (!io.head_done) {
                 // Empty lines before a request line are ignored (RFC 9112 §2.2): a CRLF after a
-                // body leaves the connection idle, not half-way through a head.
+                // body leaves the connection idle, not half-way through a head. Within the
+                // request-line limit, as the parser counts them, so they cannot go on forever.
                 const char* in = io.in.get();
-                while (io.end - io.begin >= 2 && in[io.begin] == '\r' && in[io.begin + 1] == '\n')
+                while (io.end - io.begin >= 2 && in[io.begin] == '\r' && in[io.begin + 1] == '\n') {
                     io.begin += 2;
+                    c.empty_lines += 2;
+                }
+                if (c.empty_lines > shared_.opts.max_request_line) {
+                    send_error(c, status::bad_request,
+                               "too many empty lines before the request line");
+                    return;
+                }
                 if (io.scan < io.begin) io.scan = io.begin;
                 if (io.begin == io.end) {
                     io.begin = io.end = io.scan = 0;
@@ -4758,11 +4873,14 @@ class worker final : private completion_sink {
                     c.ph = phase::head;
                     c.mark = now_;
                 }
-                // Parse only once a new line arrived (or the limits are exceeded): a client
-                // sending a byte at a time costs a scan per line, not a re-parse per byte.
+                // Parse only once a line end arrived (or the limits are exceeded): a client
+                // sending a byte at a time costs a scan per line, not a re-parse per byte. A CR
+                // counts too, so that a bare CR is refused at once rather than at the timeout.
                 const char* from = io.in.get() + io.scan;
+                const std::size_t fresh = io.end - io.scan;
                 const std::size_t buffered = io.end - io.begin;
-                if (std::memchr(from, '\n', io.end - io.scan) == nullptr && buffered < head_cap_) {
+                if (std::memchr(from, '\n', fresh) == nullptr &&
+                    std::memchr(from, '\r', fresh) == nullptr && buffered < head_cap_) {
                     io.scan = io.end;
                     return;
                 }
@@ -4877,6 +4995,7 @@ class worker final : private completion_sink {
         queue_response(c, io, res, req.method() == method::head, req.version_minor(), keep);
         io.begin = io.scan = io.next;
         io.head_done = false;
+        c.empty_lines = 0;
         if (io.begin == io.end) io.begin = io.end = io.scan = 0;
         c.ph = phase::idle; // becomes head when the next request's first bytes are seen
         c.mark = now_;

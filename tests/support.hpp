@@ -77,9 +77,20 @@ struct response {
 /// A blocking TCP client with deadlines on every wait.
 class client {
   public:
-    explicit client(std::uint16_t port, bool nodelay = true) {
+    /// Connects to 127.0.0.1:port, from `source` (another loopback address such as
+    /// "127.0.0.2", to look like a different client) if given.
+    explicit client(std::uint16_t port, bool nodelay = true, const char* source = nullptr) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd_ < 0) throw std::runtime_error("socket");
+        if (source != nullptr) {
+            sockaddr_in from{};
+            from.sin_family = AF_INET;
+            ::inet_pton(AF_INET, source, &from.sin_addr);
+            if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+                ::close(fd_);
+                throw std::runtime_error("bind");
+            }
+        }
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_port = htons(port);

@@ -451,6 +451,57 @@ TEST_CASE("parser: answers 414 while the request line is incomplete but already 
     }
 }
 
+TEST_CASE("parser: a syntax error past a size limit gets the limit's status, however split") {
+    // Found by fuzz/fuzz_parser.cpp: a read that stops right before the bad byte already gets
+    // 414 / 431, so the whole stream must get it too, or the answer depends on how TCP split it.
+    // `status_of` checks every prefix against the whole.
+    http::parse_limits lim;
+    lim.max_request_line = 32;
+    lim.max_header_bytes = 16;
+    SUBCASE("a bad byte in the target after the limit: 414") {
+        CHECK(status_of("GET /" + std::string(28, 'a') + "\x01 HTTP/1.1\r\n\r\n", lim) ==
+              status::uri_too_long);
+    }
+    SUBCASE("a bad byte right at the limit: 400") {
+        CHECK(status_of("GET /" + std::string(27, 'a') + "\x01 HTTP/1.1\r\n\r\n", lim) ==
+              status::bad_request);
+    }
+    SUBCASE("a bad percent-encoding after the limit: 414") {
+        CHECK(status_of("GET /" + std::string(27, 'a') + "%zz HTTP/1.1\r\n\r\n", lim) ==
+              status::uri_too_long);
+        CHECK(status_of("GET /" + std::string(26, 'a') + "%zz HTTP/1.1\r\n\r\n", lim) ==
+              status::bad_request);
+        CHECK(status_of("GET /" + std::string(26, 'a') + "%az HTTP/1.1\r\n\r\n", lim) ==
+              status::uri_too_long);
+    }
+    SUBCASE("a bad version after the limit: 414") {
+        CHECK(status_of("GET /" + std::string(20, 'a') + " HTTP/1.x\r\n\r\n", lim) ==
+              status::uri_too_long);
+        CHECK(status_of("GET /" + std::string(8, 'a') + " HTTX/1.1\r\n\r\n", lim) ==
+              status::bad_request);
+    }
+    SUBCASE("a CR without LF ending a line of exactly the limit: 400 (the CR is not counted)") {
+        CHECK(status_of("GET /" + std::string(18, 'a') + " HTTP/1.1\rX", lim) ==
+              status::bad_request);
+        CHECK(status_of("GET /" + std::string(19, 'a') + " HTTP/1.1\rX", lim) ==
+              status::uri_too_long);
+    }
+    SUBCASE("a bad byte in a field value after the limit: 431") {
+        CHECK(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(20, 'b') + "\x01\r\n\r\n",
+                        lim) == status::request_header_fields_too_large);
+        CHECK(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(4, 'b') + "\x01\r\n\r\n",
+                        lim) == status::bad_request);
+    }
+    SUBCASE("whitespace before the colon after the limit: 431") {
+        CHECK(status_of("GET / HTTP/1.1\r\nHost: a\r\n" + std::string(20, 'X') + " : v\r\n\r\n",
+                        lim) == status::request_header_fields_too_large);
+    }
+    SUBCASE("a bare CR ending the field section after the limit: 431") {
+        CHECK(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: bb\r\n\rX", lim) ==
+              status::request_header_fields_too_large);
+    }
+}
+
 TEST_CASE("parser: ignores empty lines before the request line") {
     // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line.
     http::request req;
@@ -1493,6 +1544,17 @@ TEST_CASE("parser: valid_authority rejects malformed authorities") {
         CAPTURE(a);
         CHECK_FALSE(http::detail::valid_authority(a));
     }
+}
+
+TEST_CASE("parser: valid_authority refuses an IP literal with bytes inet_pton would not see") {
+    // Found by fuzz/fuzz_fields.cpp: inet_pton stops at a NUL, so "[::1<NUL>junk]" passed.
+    // IPv6address is HEXDIG, ":" and "." only (RFC 3986 §3.2.2).
+    for (const std::string_view a : {"[::1\0]"sv, "[::1\0junk]"sv, "[::1\0\0\0[]"sv, "[\0::1]:80"sv,
+                                     "[::1 ]"sv, "[::ffff:1.2.3.4\0]"sv}) {
+        CAPTURE(a);
+        CHECK_FALSE(http::detail::valid_authority(a));
+    }
+    CHECK(http::detail::valid_authority("[::ffff:1.2.3.4]"));
 }
 
 TEST_CASE("parser: valid_authority with require_port demands a non-empty port") {

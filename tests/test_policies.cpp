@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -269,6 +270,11 @@ TEST_CASE("static_files: answers per the spec and never leaves the document root
         {"/a%00.txt", 403},
         {"/a%5cb.txt", 403},
         {"/%252e%252e/a.txt", 404},
+        {"/a.txt.", 415}, // trailing dots: no allowed extension
+        {"/a.txt...", 415},
+        {"/dir\\..\\a.txt", 403}, // mixed slashes
+        {"/dir%5C..%5Ca.txt", 403},
+        {"/dir./", 404}, // "dir." is a name, not a dot segment
     };
     for (const auto& r : rows) {
         CAPTURE(r.target);
@@ -291,6 +297,36 @@ TEST_CASE("static_files: answers per the spec and never leaves the document root
     CHECK(has("Path traversal/forbidden: /../etc/passwd"));
     CHECK(has("Path traversal/forbidden: /link_out.txt"));
     CHECK(has("Unsupported file type: /script.php"));
+}
+
+TEST_CASE("static_files: a file replaced by a symlink between requests is not followed out") {
+    docroot_fixture fx;
+    const http::static_files files(fx.options());
+    fx.root.write("swap.txt", "inside");
+    auto p1 = get("/swap.txt");
+    auto r1 = files(p1.req);
+    REQUIRE(r1);
+    CHECK(r1->code() == http::status::ok);
+    REQUIRE(::unlink((fx.root / "swap.txt").c_str()) == 0);
+    REQUIRE(::symlink((fx.outside / "secret.txt").c_str(), (fx.root / "swap.txt").c_str()) == 0);
+    auto p2 = get("/swap.txt");
+    auto r2 = files(p2.req);
+    REQUIRE(r2);
+    CHECK(r2->code() == http::status::forbidden);
+}
+
+TEST_CASE("static_files: a device node in the docroot is refused without being read") {
+    docroot_fixture fx;
+    const http::static_files files(fx.options());
+    // /dev/zero: reading it would never end. Creating a node needs CAP_MKNOD.
+    if (::mknod((fx.root / "zero.txt").c_str(), S_IFCHR | 0644, ::makedev(1, 5)) != 0) {
+        MESSAGE("cannot create a device node here (no CAP_MKNOD): the device case did not run");
+        return;
+    }
+    auto p = get("/zero.txt");
+    auto r = files(p.req);
+    REQUIRE(r);
+    CHECK(r->code() == http::status::forbidden);
 }
 
 TEST_CASE("static_files: bodies, types and download mode") {

@@ -38,6 +38,9 @@ Serves the files of a document root and accepts JSON uploads at POST /upload.
 options:
   --docroot DIR         document root (default: the example's resources/)
   --max-connections N   open connections before new ones get 503 (default 10000)
+  --max-connections-per-client N
+                        open connections from one address before its new ones get 503
+                        (default: no limit)
   --chunked-files       send files with chunked transfer coding, as the spec does
                         (default: Content-Length and sendfile)
   --allow-host NAME     also accept this Host name (repeatable)
@@ -54,6 +57,7 @@ struct config {
     unsigned threads = 10;
     std::string docroot;
     std::size_t max_connections = 10'000;
+    std::size_t max_connections_per_client = 0;
     bool chunked_files = false;
     bool quiet = false;
     std::vector<std::string> allow_hosts;
@@ -97,6 +101,10 @@ config parse_args(int argc, char** argv) {
         } else if (is("--max-connections")) {
             c.max_connections = parse_number<std::size_t>(value("--max-connections"), 1, 1'000'000,
                                                           "--max-connections");
+        } else if (is("--max-connections-per-client")) {
+            c.max_connections_per_client =
+                parse_number<std::size_t>(value("--max-connections-per-client"), 1, 1'000'000,
+                                          "--max-connections-per-client");
         } else if (is("--allow-host")) {
             c.allow_hosts.emplace_back(value("--allow-host"));
         } else if (arg == "--chunked-files") {
@@ -195,6 +203,7 @@ int main(int argc, char** argv) {
     http::server_options opts;
     opts.threads = cfg.threads;
     opts.max_connections = cfg.max_connections;
+    opts.max_connections_per_client = cfg.max_connections_per_client;
     opts.error_log = say;
     opts.on_refusal = [say](const http::refusal& r) {
         say("Refused: " + std::to_string(http::to_int(r.status)) + " " +

@@ -41,6 +41,10 @@ struct server_options {
     /// Open connections across all workers; beyond it a new connection gets 503 with
     /// `Retry-After: 5` and is closed.
     std::size_t max_connections = 10'000;
+    /// Open connections from one client address (IPv4-mapped IPv6 counts as IPv4); beyond it a
+    /// new connection from that address gets 503 and is closed. 0 (the default): no cap.
+    /// Keeps one client from taking every slot; costs a lock per accept and close when set.
+    std::size_t max_connections_per_client = 0;
     /// Requests served on one connection; the last response carries `Connection: close`.
     std::size_t max_requests_per_connection = 100;
     /// Bytes of the request line (without CRLF); beyond it: 414.

@@ -70,6 +70,10 @@ namespace detail {
             for (++i; i < inner.size(); ++i)
                 if (!is(inner[i], cc_reg_name) && inner[i] != ':') return false;
         } else {
+            // IPv6address has only HEXDIG, ":" and "." (RFC 3986 §3.2.2). Checked before
+            // inet_pton, which would stop at a NUL and accept "[::1\0junk]".
+            if (inner.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
+                return false;
             char buf[INET6_ADDRSTRLEN + 1];
             if (inner.size() >= sizeof buf) return false;
             std::memcpy(buf, inner.data(), inner.size());
@@ -270,19 +274,27 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
                    ? fail(status::uri_too_long, "request line too long")
                    : more;
     };
+    // A syntax error at byte `at` is answered 414 if the bytes before it are already over the
+    // limit (RFC 9112 §3: 414 for a request-target too long): a read that stopped right before
+    // `at` got 414, and the answer must not depend on how the stream was split into reads.
+    const auto line_fail = [&](const char* at, std::string_view why) {
+        return static_cast<std::size_t>(at - line) > lim.max_request_line
+                   ? fail(status::uri_too_long, "request line too long")
+                   : fail(status::bad_request, why);
+    };
     while (p < end && is_tchar(*p)) ++p;
     if (p == end) return line_more();
-    if (*p != ' ' || p == line)
-        return fail(status::bad_request, "invalid method"); // method = token
+    if (*p != ' ' || p == line) return line_fail(p, "invalid method"); // method = token
     const std::string_view method_token(line, static_cast<std::size_t>(p - line));
     ++p;
 
     const char* const target_begin = p;
     while (p < end && is(*p, detail::cc_target)) {
         if (*p == '%') { // pct-encoded = "%" HEXDIG HEXDIG (RFC 3986 §2.1)
-            if (end - p < 3) return line_more();
-            if (!detail::is_hex(p[1]) || !detail::is_hex(p[2]))
-                return fail(status::bad_request, "invalid percent-encoding in target");
+            for (const char* h = p + 1; h < p + 3; ++h) { // byte by byte, as reads deliver them
+                if (h == end) return line_more();
+                if (!detail::is_hex(*h)) return line_fail(h, "invalid percent-encoding in target");
+            }
             p += 3;
             continue;
         }
@@ -290,7 +302,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     }
     if (p == end) return line_more();
     // Any byte outside visible ASCII (controls, SP inside, >= 0x80) or a fragment ends up here.
-    if (*p != ' ' || p == target_begin) return fail(status::bad_request, "invalid request-target");
+    if (*p != ' ' || p == target_begin) return line_fail(p, "invalid request-target");
     const std::string_view target(target_begin, static_cast<std::size_t>(p - target_begin));
     ++p;
 
@@ -298,13 +310,13 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     constexpr std::string_view proto = "HTTP/";
     for (std::size_t i = 0; i < proto.size(); ++i, ++p) {
         if (p == end) return line_more();
-        if (*p != proto[i]) return fail(status::bad_request, "invalid HTTP version");
+        if (*p != proto[i]) return line_fail(p, "invalid HTTP version");
     }
     if (end - p < 5) { // DIGIT "." DIGIT CR LF
         for (const char* q = p; q < end; ++q) {
             const auto k = q - p;
             const bool ok = (k == 1) ? *q == '.' : (k == 3) ? *q == '\r' : detail::is_digit(*q);
-            if (!ok) return fail(status::bad_request, "invalid HTTP version");
+            if (!ok) return line_fail(q, "invalid HTTP version");
         }
         // A CR received last ends the line; it is not part of the request-line's length (the
         // limit excludes CRLF, RFC 9112 §3), else a line of exactly the limit would get 414
@@ -314,8 +326,14 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
         return line_more();
     }
     if (!detail::is_digit(p[0]) || p[1] != '.' || !detail::is_digit(p[2]) || p[3] != '\r' ||
-        p[4] != '\n')
-        return fail(status::bad_request, "invalid HTTP version");
+        p[4] != '\n') {
+        // The first wrong byte; a wrong LF counts from the CR, which the limit excludes.
+        const char* at = !detail::is_digit(p[0])   ? p
+                         : p[1] != '.'             ? p + 1
+                         : !detail::is_digit(p[2]) ? p + 2
+                                                   : p + 3;
+        return line_fail(at, "invalid HTTP version");
+    }
     if (static_cast<std::size_t>(p + 3 - line) > lim.max_request_line)
         return fail(status::uri_too_long, "request line too long");
     const unsigned major = static_cast<unsigned>(p[0] - '0');
@@ -332,25 +350,32 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
                    ? fail(status::request_header_fields_too_large, "header section too large")
                    : more;
     };
+    // As line_fail: a syntax error past the limit is answered as a read stopping before it was,
+    // 431 (RFC 6585 §5), whatever the split of the stream into reads.
+    const auto head_fail = [&](const char* at, std::string_view why) {
+        return static_cast<std::size_t>(at - fields_begin) > lim.max_header_bytes
+                   ? fail(status::request_header_fields_too_large, "header section too large")
+                   : fail(status::bad_request, why);
+    };
     auto& fields = request_access::fields(out);
     for (;;) {
         if (p == end) return head_more();
         if (*p == '\r') {
             if (p + 1 == end) return head_more();
-            if (p[1] != '\n') return fail(status::bad_request, "bare CR");
+            if (p[1] != '\n') return head_fail(p + 1, "bare CR");
             p += 2;
             break;
         }
         // A line starting with whitespace is obs-fold, or whitespace between the start-line and
         // the first field: both rejected (RFC 9112 §5.2, §2.2).
         if (*p == '\n' || is_ows(*p))
-            return fail(status::bad_request, "obs-fold or whitespace before a field line");
+            return head_fail(p, "obs-fold or whitespace before a field line");
         const char* const name = p;
         while (p < end && is_tchar(*p)) ++p;
         if (p == end) return head_more();
         // No whitespace is allowed between the field name and colon (RFC 9112 §5.1: MUST 400).
         if (*p != ':' || p == name)
-            return fail(status::bad_request, "invalid field name or whitespace before colon");
+            return head_fail(p, "invalid field name or whitespace before colon");
         const std::string_view field_name(name, static_cast<std::size_t>(p - name));
         ++p;
         while (p < end && is_ows(*p)) ++p;
@@ -359,7 +384,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
         if (p == end || (*p == '\r' && p + 1 == end)) return head_more();
         // CR, LF and NUL are never allowed in a value (RFC 9110 §5.5); nor other controls.
         if (*p != '\r' || p[1] != '\n')
-            return fail(status::bad_request, "invalid byte in field value");
+            return head_fail(*p != '\r' ? p : p + 1, "invalid byte in field value");
         const char* value_end = p;
         while (value_end > value && is_ows(value_end[-1])) --value_end;
         p += 2;

@@ -868,6 +868,31 @@ TEST_CASE("With every connection slot taken a new connection gets 503 with Retry
 
 // ---- the spec's curl examples -----------------------------------------------------------------
 
+TEST_CASE("--max-connections-per-client caps one address with 503; other addresses still get in") {
+    example_server s({.options = {"--max-connections-per-client", "2"}});
+    test::client a(s.port()), b(s.port());
+    for (test::client* c : {&a, &b}) {
+        REQUIRE(c->send(get_request("/index.html", s.host())));
+        const auto r = c->read_response(false, response_timeout);
+        REQUIRE(r.has_value());
+        CHECK(r->status == 200);
+    }
+    test::client third(s.port()); // the same address, 127.0.0.1
+    third.send(get_request("/index.html", s.host()));
+    const auto refused = third.read_response(false, response_timeout);
+    REQUIRE(refused.has_value());
+    CHECK(refused->status == 503);
+    CHECK(refused->header("retry-after") == "5");
+    CHECK(third.wait_closed(response_timeout));
+    CHECK(s.wait_log("Refused: 503 Service Unavailable (max_connections_per_client reached) "
+                     "from 127.0.0.1"));
+    test::client other(s.port(), true, "127.0.0.2"); // another client address
+    REQUIRE(other.send(get_request("/index.html", s.host())));
+    const auto ok = other.read_response(false, response_timeout);
+    REQUIRE(ok.has_value());
+    CHECK(ok->status == 200);
+}
+
 TEST_CASE("The spec's page examples answer 200 with text/html; charset=utf-8") {
     example_server s;
     for (const via v : both) {

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -47,6 +48,7 @@
 #include <system_error>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 MINIHTTP_NAMESPACE_BEGIN
@@ -77,6 +79,66 @@ inline response make_error_response(http::status s, bool close = true) {
     return r;
 }
 
+/// Open connections per client address, shared by the workers (used only when
+/// `max_connections_per_client` is set). Sharded so that accepts on different workers rarely
+/// meet on one lock.
+class client_table {
+  public:
+    /// Counts a new connection from `peer` unless it already has `cap`; false: refused.
+    bool try_add(const endpoint& peer, std::size_t cap) {
+        const key k = key_of(peer);
+        shard& s = shards_[k.hash % shards];
+        std::lock_guard lock(s.m);
+        std::size_t& n = s.counts[k];
+        if (n >= cap) {
+            if (n == 0) s.counts.erase(k);
+            return false;
+        }
+        ++n;
+        return true;
+    }
+    void remove(const endpoint& peer) {
+        const key k = key_of(peer);
+        shard& s = shards_[k.hash % shards];
+        std::lock_guard lock(s.m);
+        const auto it = s.counts.find(k);
+        if (it != s.counts.end() && --it->second == 0) s.counts.erase(it);
+    }
+
+  private:
+    struct key {
+        std::array<unsigned char, 16> addr{};
+        std::size_t hash = 0;
+        bool operator==(const key& o) const noexcept { return addr == o.addr; }
+    };
+    struct key_hash {
+        std::size_t operator()(const key& k) const noexcept { return k.hash; }
+    };
+    struct shard {
+        std::mutex m;
+        std::unordered_map<key, std::size_t, key_hash> counts;
+    };
+    static constexpr std::size_t shards = 16;
+
+    // IPv4 is stored as IPv4-mapped IPv6, so both spellings of one client count together.
+    static key key_of(const endpoint& e) noexcept {
+        key k;
+        const auto b = e.bytes();
+        if (b.size() == 4) {
+            k.addr[10] = k.addr[11] = 0xff;
+            std::memcpy(k.addr.data() + 12, b.data(), 4);
+        } else if (b.size() == 16) {
+            std::memcpy(k.addr.data(), b.data(), 16);
+        }
+        std::uint64_t h = 1469598103934665603ull; // FNV-1a
+        for (unsigned char c : k.addr) h = (h ^ c) * 1099511628211ull;
+        k.hash = static_cast<std::size_t>(h);
+        return k;
+    }
+
+    std::array<shard, shards> shards_;
+};
+
 /// State shared by all workers of one engine.
 struct engine_shared {
     server_options opts;
@@ -85,6 +147,7 @@ struct engine_shared {
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> open_connections{0};
     endpoint local; // the listening address, with the real port
+    client_table clients;
 
     void log(std::string_view msg) const noexcept {
         try {
@@ -175,6 +238,7 @@ struct connection {
     std::uint64_t write_mark = 0; // last write progress
     std::uint64_t lingered = 0;   // bytes discarded while lingering
     std::size_t served = 0;
+    std::size_t empty_lines = 0; // bytes of CRLF skipped before the current request
     int fd = -1;
     phase ph = phase::head;
     bool read_ready = false;
@@ -185,6 +249,7 @@ struct connection {
     bool counted = true;       // counts against max_connections
     bool rdhup = false;        // the peer's FIN was signalled: read until read() returns 0
     bool client_close = false; // the client announced it sends nothing more (RFC 9112 §9.6)
+    bool per_client = false;   // counted in engine_shared::clients
 };
 
 // The wheel hands back the timer_node that is the connection's first member.
@@ -388,20 +453,30 @@ class worker final : private completion_sink {
             unique_fd guard(fd);
             const std::size_t open =
                 shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
-            const bool over = open >= shared_.opts.max_connections;
+            bool over = open >= shared_.opts.max_connections;
+            const char* why = "max_connections reached";
+            const endpoint peer(ss);
+            bool per_client = false;
+            if (!over && shared_.opts.max_connections_per_client != 0) {
+                per_client = shared_.clients.try_add(peer, shared_.opts.max_connections_per_client);
+                if (!per_client) {
+                    over = true;
+                    why = "max_connections_per_client reached";
+                }
+            }
             if (over) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-            connection& c = new_conn(guard.release(), ss, !over);
+            connection& c = new_conn(guard.release(), ss, !over, per_client);
             if (c.fd < 0) continue;
             if (over) {
                 // 503 at max_connections (DESIGN.md), then a short lingering close so that the
                 // client reads the answer rather than a reset.
-                send_error(c, status::service_unavailable, "max_connections reached");
+                send_error(c, status::service_unavailable, why);
                 drive(c);
             }
         }
     }
 
-    connection& new_conn(int fd, const sockaddr_storage& sa, bool counted) {
+    connection& new_conn(int fd, const sockaddr_storage& sa, bool counted, bool per_client) {
         connection* c = free_conns_;
         if (c != nullptr) {
             free_conns_ = c->next;
@@ -413,12 +488,14 @@ class worker final : private completion_sink {
             } catch (...) {
                 ::close(fd);
                 if (counted) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+                if (per_client) shared_.clients.remove(endpoint(sa));
                 throw;
             }
         }
         c->fd = fd;
         c->peer = endpoint(sa);
         c->counted = counted;
+        c->per_client = per_client;
         if (!counted) ++uncounted_;
         c->mark = c->write_mark = now_;
         c->next = live_;
@@ -446,6 +523,7 @@ class worker final : private completion_sink {
             shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
         else
             --uncounted_;
+        if (c.per_client) shared_.clients.remove(c.peer);
         const bool abandoned = c.ph == phase::handling;
         if (!abandoned) release_io(c, true); // a deferred handler still reads the request
         if (c.prev != nullptr)
@@ -746,10 +824,18 @@ class worker final : private completion_sink {
                 return; // write what is queued before answering more pipelined requests
             if (!io.head_done) {
                 // Empty lines before a request line are ignored (RFC 9112 §2.2): a CRLF after a
-                // body leaves the connection idle, not half-way through a head.
+                // body leaves the connection idle, not half-way through a head. Within the
+                // request-line limit, as the parser counts them, so they cannot go on forever.
                 const char* in = io.in.get();
-                while (io.end - io.begin >= 2 && in[io.begin] == '\r' && in[io.begin + 1] == '\n')
+                while (io.end - io.begin >= 2 && in[io.begin] == '\r' && in[io.begin + 1] == '\n') {
                     io.begin += 2;
+                    c.empty_lines += 2;
+                }
+                if (c.empty_lines > shared_.opts.max_request_line) {
+                    send_error(c, status::bad_request,
+                               "too many empty lines before the request line");
+                    return;
+                }
                 if (io.scan < io.begin) io.scan = io.begin;
                 if (io.begin == io.end) {
                     io.begin = io.end = io.scan = 0;
@@ -759,11 +845,14 @@ class worker final : private completion_sink {
                     c.ph = phase::head;
                     c.mark = now_;
                 }
-                // Parse only once a new line arrived (or the limits are exceeded): a client
-                // sending a byte at a time costs a scan per line, not a re-parse per byte.
+                // Parse only once a line end arrived (or the limits are exceeded): a client
+                // sending a byte at a time costs a scan per line, not a re-parse per byte. A CR
+                // counts too, so that a bare CR is refused at once rather than at the timeout.
                 const char* from = io.in.get() + io.scan;
+                const std::size_t fresh = io.end - io.scan;
                 const std::size_t buffered = io.end - io.begin;
-                if (std::memchr(from, '\n', io.end - io.scan) == nullptr && buffered < head_cap_) {
+                if (std::memchr(from, '\n', fresh) == nullptr &&
+                    std::memchr(from, '\r', fresh) == nullptr && buffered < head_cap_) {
                     io.scan = io.end;
                     return;
                 }
@@ -878,6 +967,7 @@ class worker final : private completion_sink {
         queue_response(c, io, res, req.method() == method::head, req.version_minor(), keep);
         io.begin = io.scan = io.next;
         io.head_done = false;
+        c.empty_lines = 0;
         if (io.begin == io.end) io.begin = io.end = io.scan = 0;
         c.ph = phase::idle; // becomes head when the next request's first bytes are seen
         c.mark = now_;
