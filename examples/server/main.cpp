@@ -4,6 +4,7 @@
 // the spec's format. See README.md, section "The example server".
 //
 //   minihttp-server [PORT] [HOST] [MAX_THREADS] [--docroot DIR] [--max-connections N]
+//                   [--max-connections-per-client N] [--max-requests-per-connection N]
 //                   [--chunked-files] [--quiet] [--allow-host NAME]...
 #include <minihttp.hpp>
 
@@ -41,6 +42,9 @@ options:
   --max-connections-per-client N
                         open connections from one address before its new ones get 503
                         (default: no limit)
+  --max-requests-per-connection N
+                        requests on one keep-alive connection; the last response says
+                        "Connection: close" (default 100, as the spec)
   --chunked-files       send files with chunked transfer coding, as the spec does
                         (default: Content-Length and sendfile)
   --allow-host NAME     also accept this Host name (repeatable)
@@ -58,6 +62,7 @@ struct config {
     std::string docroot;
     std::size_t max_connections = 10'000;
     std::size_t max_connections_per_client = 0;
+    std::size_t max_requests_per_connection = 100;
     bool chunked_files = false;
     bool quiet = false;
     std::vector<std::string> allow_hosts;
@@ -105,6 +110,10 @@ config parse_args(int argc, char** argv) {
             c.max_connections_per_client =
                 parse_number<std::size_t>(value("--max-connections-per-client"), 1, 1'000'000,
                                           "--max-connections-per-client");
+        } else if (is("--max-requests-per-connection")) {
+            c.max_requests_per_connection =
+                parse_number<std::size_t>(value("--max-requests-per-connection"), 1, 1'000'000'000,
+                                          "--max-requests-per-connection");
         } else if (is("--allow-host")) {
             c.allow_hosts.emplace_back(value("--allow-host"));
         } else if (arg == "--chunked-files") {
@@ -204,6 +213,7 @@ int main(int argc, char** argv) {
     opts.threads = cfg.threads;
     opts.max_connections = cfg.max_connections;
     opts.max_connections_per_client = cfg.max_connections_per_client;
+    opts.max_requests_per_connection = cfg.max_requests_per_connection;
     opts.error_log = say;
     opts.on_refusal = [say](const http::refusal& r) {
         say("Refused: " + std::to_string(http::to_int(r.status)) + " " +
