@@ -1285,6 +1285,660 @@ class blocking {
 
 MINIHTTP_NAMESPACE_END
 // end minihttp/blocking.hpp
+// begin minihttp/conditional.hpp
+/// @file
+/// Validators, conditional requests, ranges and content-coding negotiation (RFC 9110 §5.6.7,
+/// §8.8, §12.5.3, §13, §14): strict, noexcept parsers of the request fields a file server
+/// needs (If-None-Match, If-Match, If-Modified-Since, If-Range, Range, Accept-Encoding), and
+/// formatters of the matching response fields (ETag, Content-Range).
+///
+/// Every parser is a pure function of its arguments (only the one-argument `parse_http_date`
+/// reads the clock, and only for a two-digit year): no I/O, no allocation, no locale, no TZ.
+/// Inputs are field values as `request` stores them, i.e. without leading or trailing OWS
+/// (RFC 9110 §5.5); views in results point into the input and live as long as it does.
+/// All functions are safe to call concurrently.
+
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <ctime>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+// ---------------------------------------------------------------------------------------------
+// HTTP-date (RFC 9110 §5.6.7)
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil):
+/// timegm() would do, but it is a non-standard extension and mktime() depends on TZ.
+[[nodiscard]] constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m,
+                                                     unsigned d) noexcept {
+    y -= m <= 2 ? 1 : 0;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);                // [0, 399]
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; // [0, 365]
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           // [0, 146096]
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+/// The Gregorian year of day `z` since 1970-01-01 (Hinnant's civil_from_days, year only).
+[[nodiscard]] constexpr std::int64_t year_from_days(std::int64_t z) noexcept {
+    z += 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153; // March-based month, [0, 11]
+    return static_cast<std::int64_t>(yoe) + era * 400 + (mp >= 10 ? 1 : 0);
+}
+
+[[nodiscard]] constexpr bool is_leap_year(std::int64_t y) noexcept {
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+[[nodiscard]] constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
+    constexpr unsigned char days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap_year(y) ? 29u : days[m - 1];
+}
+
+/// The value of exactly `n` DIGITs at `s[pos]`, or -1. The caller has checked the length.
+[[nodiscard]] constexpr int fixed_digits(std::string_view s, std::size_t pos,
+                                         std::size_t n) noexcept {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) {
+        if (!is_digit(s[i])) return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/// Month 1–12 of the three-letter `month` at `s[pos]` (case-sensitive, §5.6.7), or 0.
+[[nodiscard]] constexpr unsigned month_at(std::string_view s, std::size_t pos) noexcept {
+    constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const auto name = s.substr(pos, 3);
+    for (unsigned m = 0; m < 12; ++m)
+        if (months.substr(m * 3, 3) == name) return m + 1;
+    return 0;
+}
+
+/// True if `name` is a `day-name` ("Mon") or, with `long_form`, a `day-name-l` ("Monday").
+[[nodiscard]] constexpr bool is_day_name(std::string_view name, bool long_form) noexcept {
+    constexpr std::string_view names[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                          "Friday", "Saturday", "Sunday"};
+    for (auto n : names)
+        if (long_form ? name == n : name == n.substr(0, 3)) return true;
+    return false;
+}
+
+/// Parses `time-of-day = hour ":" minute ":" second` at `s[pos]` (8 bytes, checked by the
+/// caller) into seconds since midnight, or -1. Second 60 is a leap second (§5.6.7 via
+/// RFC 5322 §3.3); it is counted as such, i.e. 23:59:60 is the next day's 00:00:00, since
+/// time_t has no leap seconds.
+[[nodiscard]] constexpr std::int64_t time_of_day_at(std::string_view s, std::size_t pos) noexcept {
+    if (s[pos + 2] != ':' || s[pos + 5] != ':') return -1;
+    const int h = fixed_digits(s, pos, 2);
+    const int m = fixed_digits(s, pos + 3, 2);
+    const int sec = fixed_digits(s, pos + 6, 2);
+    if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60) return -1;
+    return std::int64_t{h} * 3600 + m * 60 + sec;
+}
+
+/// Combines checked fields into a time_t, or nullopt if the day does not exist in that month
+/// or the instant does not fit in time_t (only possible where time_t has 32 bits).
+[[nodiscard]] constexpr std::optional<std::time_t>
+make_time(std::int64_t year, unsigned month, int day, std::int64_t seconds) noexcept {
+    if (month == 0 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month))
+        return std::nullopt;
+    const std::int64_t t =
+        days_from_civil(year, month, static_cast<unsigned>(day)) * 86400 + seconds;
+    // Where time_t has 32 bits, an instant outside its range does not survive the conversion.
+    if (static_cast<std::int64_t>(static_cast<std::time_t>(t)) != t) return std::nullopt;
+    return static_cast<std::time_t>(t);
+}
+
+/// The core of `parse_http_date`; `now` is consulted only for an rfc850-date, and read from
+/// the clock when null.
+[[nodiscard]] inline std::optional<std::time_t> parse_http_date(std::string_view s,
+                                                                const std::time_t* now) noexcept {
+    if (s.size() < 4) return std::nullopt;
+    if (s[3] == ',') {
+        // IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT
+        //               "Sun, 06 Nov 1994 08:49:37 GMT" (fixed length 29)
+        if (s.size() != 29 || !is_day_name(s.substr(0, 3), false) || s[4] != ' ' || s[7] != ' ' ||
+            s[11] != ' ' || s[16] != ' ' || s[25] != ' ' || s.substr(26) != "GMT")
+            return std::nullopt;
+        const int day = fixed_digits(s, 5, 2);
+        const int year = fixed_digits(s, 12, 4);
+        const auto tod = time_of_day_at(s, 17);
+        if (day < 0 || year < 0 || tod < 0) return std::nullopt;
+        return make_time(year, month_at(s, 8), day, tod);
+    }
+    if (s[3] == ' ') {
+        // asctime-date = day-name SP date3 SP time-of-day SP year
+        //                "Sun Nov  6 08:49:37 1994" (fixed length 24);
+        // date3 = month SP ( 2DIGIT / ( SP DIGIT ) )
+        if (s.size() != 24 || !is_day_name(s.substr(0, 3), false) || s[7] != ' ' || s[10] != ' ' ||
+            s[19] != ' ')
+            return std::nullopt;
+        const int day = s[8] == ' ' ? fixed_digits(s, 9, 1) : fixed_digits(s, 8, 2);
+        const int year = fixed_digits(s, 20, 4);
+        const auto tod = time_of_day_at(s, 11);
+        if (day < 0 || year < 0 || tod < 0) return std::nullopt;
+        return make_time(year, month_at(s, 4), day, tod);
+    }
+    // rfc850-date = day-name-l "," SP date2 SP time-of-day SP GMT
+    //               "Sunday, 06-Nov-94 08:49:37 GMT"; date2 = day "-" month "-" 2DIGIT
+    const auto comma = s.find(',');
+    if (comma == std::string_view::npos || !is_day_name(s.substr(0, comma), true))
+        return std::nullopt;
+    const auto r = s.substr(comma); // ", 06-Nov-94 08:49:37 GMT" (24 bytes)
+    if (r.size() != 24 || r[1] != ' ' || r[4] != '-' || r[8] != '-' || r[11] != ' ' ||
+        r[20] != ' ' || r.substr(21) != "GMT")
+        return std::nullopt;
+    const int day = fixed_digits(r, 2, 2);
+    const int yy = fixed_digits(r, 9, 2);
+    const auto tod = time_of_day_at(r, 12);
+    if (day < 0 || yy < 0 || tod < 0) return std::nullopt;
+    // §5.6.7: a two-digit year that "appears to be more than 50 years in the future" is "the
+    // most recent year in the past that had the same last two digits". It appears to be in the
+    // current century; if that is more than 50 years after the current year, it is a century
+    // earlier. (A year that appears to be in the past stays there.)
+    const std::time_t clock = now != nullptr ? *now : std::time(nullptr);
+    const auto days = static_cast<std::int64_t>(clock) / 86400 -
+                      (static_cast<std::int64_t>(clock) % 86400 < 0 ? 1 : 0);
+    const std::int64_t current = year_from_days(days);
+    const std::int64_t century = current - ((current % 100) + 100) % 100;
+    std::int64_t year = century + yy;
+    if (year > current + 50) year -= 100;
+    return make_time(year, month_at(r, 5), day, tod);
+}
+
+} // namespace detail
+
+/// Parses an HTTP-date in any of the three formats a recipient must accept (RFC 9110 §5.6.7):
+/// IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", rfc850-date "Sunday, 06-Nov-94 08:49:37 GMT"
+/// and asctime-date "Sun Nov  6 08:49:37 1994". Strict: case-sensitive names, "GMT", exact
+/// field widths, no extra whitespace, real calendar dates; anything else is nullopt (which
+/// for If-Modified-Since means "ignore the field", §13.1.3). The day name must be a valid
+/// one but is not checked against the date: it is redundant, and a mismatch says nothing the
+/// date does not. Second 60 (leap second) is accepted and folds into the next minute.
+/// An rfc850-date's two-digit year is read in the century of `now` (UTC), or the one before if
+/// that year would be more than 50 years after the year of `now` (§5.6.7; compared by year).
+/// With `now` in 2024: "94" is 1994, "74" is 2074, "75" is 1975.
+[[nodiscard]] inline std::optional<std::time_t> parse_http_date(std::string_view value,
+                                                                std::time_t now) noexcept {
+    return detail::parse_http_date(value, &now);
+}
+
+/// As above, with `now` read from the system clock, and only for an rfc850-date.
+[[nodiscard]] inline std::optional<std::time_t> parse_http_date(std::string_view value) noexcept {
+    return detail::parse_http_date(value, nullptr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entity tags (RFC 9110 §8.8.3) and If-Match / If-None-Match (§13.1.1, §13.1.2)
+// ---------------------------------------------------------------------------------------------
+
+/// An entity tag. `opaque` is the opaque-tag *including* its DQUOTEs (`"abc"`), exactly as
+/// in the grammar and the field value, so that it can be compared with and written back as
+/// is. It views the parsed input.
+struct entity_tag {
+    bool weak = false;       ///< had the case-sensitive "W/" prefix
+    std::string_view opaque; ///< DQUOTE *etagc DQUOTE
+};
+
+namespace detail {
+
+/// etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3): visible ASCII except DQUOTE, or
+/// bytes >= 0x80. No SP, no HTAB, no controls.
+[[nodiscard]] constexpr bool is_etagc(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return u == 0x21 || (u >= 0x23 && u <= 0x7e) || u >= 0x80;
+}
+
+/// Scans one `entity-tag` at `s[pos]`; on success stores it and moves `pos` past it.
+[[nodiscard]] constexpr bool scan_entity_tag(std::string_view s, std::size_t& pos,
+                                             entity_tag& out) noexcept {
+    std::size_t i = pos;
+    bool weak = false;
+    if (s.substr(i, 2) == "W/") { // weak = %s"W/": case-sensitive
+        weak = true;
+        i += 2;
+    }
+    if (i >= s.size() || s[i] != '"') return false;
+    const std::size_t open = i++;
+    while (i < s.size() && is_etagc(s[i])) ++i;
+    if (i >= s.size() || s[i] != '"') return false;
+    ++i;
+    out = entity_tag{weak, s.substr(open, i - open)};
+    pos = i;
+    return true;
+}
+
+} // namespace detail
+
+/// Parses a single entity-tag (an ETag field value, or the current tag of a resource);
+/// nullopt unless the whole of `value` is one.
+[[nodiscard]] constexpr std::optional<entity_tag>
+parse_entity_tag(std::string_view value) noexcept {
+    std::size_t pos = 0;
+    entity_tag tag;
+    if (!detail::scan_entity_tag(value, pos, tag) || pos != value.size()) return std::nullopt;
+    return tag;
+}
+
+/// Strong comparison (RFC 9110 §8.8.3.2): neither is weak and the opaque-tags are identical.
+[[nodiscard]] constexpr bool strong_match(const entity_tag& a, const entity_tag& b) noexcept {
+    return !a.weak && !b.weak && a.opaque == b.opaque;
+}
+
+/// Weak comparison (RFC 9110 §8.8.3.2): the opaque-tags are identical, weak or not.
+[[nodiscard]] constexpr bool weak_match(const entity_tag& a, const entity_tag& b) noexcept {
+    return a.opaque == b.opaque;
+}
+
+/// What an If-Match / If-None-Match value (`"*" / #entity-tag`) is.
+enum class etag_list_result : std::uint8_t {
+    malformed, ///< not the grammar: neither "*" nor a list of entity-tags
+    any,       ///< "*"
+    list,      ///< a (possibly empty) list of entity-tags
+};
+
+/// Classifies an If-Match / If-None-Match `field_value` and, only if it is a well-formed list,
+/// calls `f(entity_tag)` for each element in order; `f` is never called for "*" or a malformed
+/// value, so callers may act on matches before looking at the result. Empty list elements and
+/// OWS around commas are skipped (§5.6.1). The value is scanned tag by tag, not split at
+/// commas: etagc includes ',' (`"a,b"` is one tag). Combine repeated field lines with ", ".
+template <class F>
+constexpr etag_list_result for_each_entity_tag(std::string_view field_value, F&& f) {
+    if (detail::trim_ows(field_value) == "*") return etag_list_result::any;
+    // Two passes, so that `f` sees nothing of a value that turns out to be malformed.
+    for (int pass = 0; pass < 2; ++pass) {
+        std::size_t i = 0;
+        const std::size_t n = field_value.size();
+        while (true) {
+            while (i < n && (detail::is_ows(field_value[i]) || field_value[i] == ',')) ++i;
+            if (i == n) break;
+            entity_tag tag;
+            if (!detail::scan_entity_tag(field_value, i, tag)) return etag_list_result::malformed;
+            while (i < n && detail::is_ows(field_value[i])) ++i;
+            if (i < n && field_value[i] != ',') return etag_list_result::malformed;
+            if (pass == 1) f(tag);
+        }
+    }
+    return etag_list_result::list;
+}
+
+/// True if an If-None-Match `field_value` matches the selected representation, whose ETag is
+/// `current_etag` (empty if it has none), with the weak comparison §13.1.2 requires; "*"
+/// matches, so call this only for an existing resource. A match means 304 for GET/HEAD (412
+/// otherwise). A malformed value never matches: garbage must not produce a 304 (the request
+/// proceeds as if the field were absent); callers handling unsafe methods that prefer to fail
+/// closed can classify the value with `for_each_entity_tag`.
+[[nodiscard]] constexpr bool if_none_match_matches(std::string_view field_value,
+                                                   std::string_view current_etag) noexcept {
+    const auto current = parse_entity_tag(current_etag);
+    bool matched = false;
+    const auto r = for_each_entity_tag(field_value, [&](const entity_tag& t) {
+        if (current && weak_match(t, *current)) matched = true;
+    });
+    return r == etag_list_result::any || (r == etag_list_result::list && matched);
+}
+
+/// True if an If-Match `field_value` matches the selected representation's ETag
+/// `current_etag` (empty if none) with the strong comparison §13.1.1 requires: a weak tag, on
+/// either side, never matches; "*" matches (call this only for an existing resource). No
+/// match means 412. A malformed value never matches, so it fails safe with 412 rather than
+/// letting a request whose precondition could not be read succeed.
+[[nodiscard]] constexpr bool if_match_matches(std::string_view field_value,
+                                              std::string_view current_etag) noexcept {
+    const auto current = parse_entity_tag(current_etag);
+    bool matched = false;
+    const auto r = for_each_entity_tag(field_value, [&](const entity_tag& t) {
+        if (current && strong_match(t, *current)) matched = true;
+    });
+    return r == etag_list_result::any || (r == etag_list_result::list && matched);
+}
+
+/// A strong ETag derived from file metadata, without reading the file (as nginx and Apache
+/// do): `"<inode>-<size>-<mtime sec>.<mtime nsec>"`, each in lower-case hex (negative values
+/// as their 64-bit two's complement). It changes whenever a write changes the size or mtime;
+/// a rewrite with the same size within one mtime tick would go unnoticed (§8.8.1 accepts
+/// such metadata-based validators as strong in practice). Allocates the returned string.
+[[nodiscard]] inline std::string make_etag(std::uint64_t inode, std::uint64_t size,
+                                           std::int64_t mtime_sec, long mtime_nsec) {
+    char buf[4 * 16 + 5];
+    char* p = buf;
+    char* const end = buf + sizeof buf;
+    *p++ = '"';
+    p = std::to_chars(p, end, inode, 16).ptr;
+    *p++ = '-';
+    p = std::to_chars(p, end, size, 16).ptr;
+    *p++ = '-';
+    p = std::to_chars(p, end, static_cast<std::uint64_t>(mtime_sec), 16).ptr;
+    *p++ = '.';
+    p = std::to_chars(p, end, static_cast<std::uint64_t>(mtime_nsec), 16).ptr;
+    *p++ = '"';
+    return std::string(buf, static_cast<std::size_t>(p - buf));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Range requests (RFC 9110 §14) and If-Range (§13.1.5)
+// ---------------------------------------------------------------------------------------------
+
+/// A satisfiable byte range: offsets of its first and last bytes, both inclusive.
+struct byte_range {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+
+    /// Number of bytes in the range (never 0).
+    [[nodiscard]] constexpr std::uint64_t length() const noexcept { return last - first + 1; }
+    friend constexpr bool operator==(const byte_range&, const byte_range&) = default;
+};
+
+/// What to answer a Range field with.
+enum class range_result : std::uint8_t {
+    ignore,        ///< no Range, another unit, malformed or abusive: 200 with everything
+    satisfiable,   ///< one range (after coalescing): 206 with Content-Range
+    unsatisfiable, ///< no range overlaps the representation: 416, "Content-Range: bytes */N"
+    multiple,      ///< several disjoint ranges: 200 with everything (§14.2 allows it; we
+                   ///< do not produce multipart/byteranges)
+};
+
+/// More range-specs than this and the Range field is ignored (RFC 9110 §14.2, §17.15: many
+/// small or overlapping ranges are a denial-of-service pattern).
+inline constexpr std::size_t max_range_specs = 100;
+
+namespace detail {
+
+/// Parses 1*DIGIT into `out`; false if empty, not digits, or more than 64 bits.
+[[nodiscard]] constexpr bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
+    if (s.empty()) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (!is_digit(c)) return false;
+        const auto d = static_cast<std::uint64_t>(c - '0');
+        if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    out = v;
+    return true;
+}
+
+} // namespace detail
+
+/// Evaluates a Range `field_value` (RFC 9110 §14.1–§14.2) against a representation of `size`
+/// bytes; pass "" when there is no Range field. Writes `out` only on `satisfiable`.
+/// - Only the "bytes" unit (case-insensitive) is understood; others are ignored (§14.1.1).
+/// - `bytes=` is followed directly by `1#range-spec`; OWS is allowed around commas only and
+///   empty elements are skipped (§5.6.1). Any invalid spec (`5-4`, `abc`, `1 - 2`, a number
+///   over 64 bits) makes the whole field invalid, hence ignored (§14.2).
+/// - `a-b` and `a-` are satisfiable if a < size (b is clamped to size - 1); `-n` is the last
+///   n bytes (all of them if n >= size) and is satisfiable if n > 0 (§14.1.2).
+/// - Satisfiable ranges are sorted and coalesced when they overlap or touch; one result is
+///   `satisfiable`, several are `multiple`, none is `unsatisfiable`.
+/// - A zero-length representation has nothing to send in a 206: int-ranges are unsatisfiable,
+///   but a suffix-range with n > 0 counts as satisfiable (§14.1.2) and means "all of it", so
+///   the answer is `ignore` (200 with the empty representation), not 416.
+[[nodiscard]] inline range_result parse_range(std::string_view field_value, std::uint64_t size,
+                                              byte_range& out) noexcept {
+    const auto eq = field_value.find('=');
+    if (eq == std::string_view::npos || !detail::iequals(field_value.substr(0, eq), "bytes"))
+        return range_result::ignore;
+    const auto set = field_value.substr(eq + 1);
+    // ranges-specifier = range-unit "=" range-set: no OWS after "=". (", 0-1" is fine: an
+    // empty element may lead the list, and OWS may follow its comma.)
+    if (set.empty() || detail::is_ows(set.front())) return range_result::ignore;
+
+    std::array<byte_range, max_range_specs> ranges{};
+    std::size_t count = 0, specs = 0;
+    bool malformed = false, empty_but_suffix = false;
+    const auto fail = [&malformed] {
+        malformed = true;
+        return false; // stops the scan
+    };
+    detail::for_each_list_element(set, [&](std::string_view spec) {
+        if (++specs > max_range_specs) return fail();
+        const auto dash = spec.find('-');
+        if (dash == std::string_view::npos) return fail();
+        const auto a = spec.substr(0, dash), b = spec.substr(dash + 1);
+        std::uint64_t first = 0, last = 0;
+        if (a.empty()) {
+            // suffix-range = "-" suffix-length
+            if (!detail::parse_u64(b, last)) return fail();
+            if (last == 0) return true; // unsatisfiable
+            if (size == 0) {
+                empty_but_suffix = true;
+                return true;
+            }
+            ranges[count++] = {size - std::min(last, size), size - 1};
+            return true;
+        }
+        // int-range = first-pos "-" [ last-pos ]
+        if (!detail::parse_u64(a, first)) return fail();
+        if (b.empty()) {
+            last = std::numeric_limits<std::uint64_t>::max();
+        } else if (!detail::parse_u64(b, last) || last < first) {
+            return fail(); // §14.1.2: last-pos < first-pos is invalid
+        }
+        if (first >= size) return true; // unsatisfiable
+        ranges[count++] = {first, std::min(last, size - 1)};
+        return true;
+    });
+    if (malformed || specs == 0) return range_result::ignore;
+    if (empty_but_suffix) return range_result::ignore;
+    if (count == 0) return range_result::unsatisfiable;
+
+    std::sort(ranges.begin(), ranges.begin() + static_cast<std::ptrdiff_t>(count),
+              [](const byte_range& x, const byte_range& y) { return x.first < y.first; });
+    std::size_t merged = 0; // ranges[0..merged] are disjoint and not adjacent
+    for (std::size_t i = 1; i < count; ++i) {
+        auto& cur = ranges[merged];
+        // Adjacent when next.first == cur.last + 1; cur.last < size <= UINT64_MAX, no overflow.
+        if (ranges[i].first <= cur.last + 1) {
+            cur.last = std::max(cur.last, ranges[i].last);
+        } else {
+            ranges[++merged] = ranges[i];
+        }
+    }
+    if (merged > 0) return range_result::multiple;
+    out = ranges[0];
+    return range_result::satisfiable;
+}
+
+/// True if an If-Range value lets the Range field apply (RFC 9110 §13.1.5); false means
+/// ignore Range and send 200 with the whole representation. An entity-tag (starts with
+/// DQUOTE or "W/") must strongly match `current_etag`: a weak tag on either side never
+/// does. Otherwise the value must be an HTTP-date exactly equal to `last_modified` (we do
+/// not check that the date is strong, i.e. at least a second older than the Date sent).
+/// A malformed value is false: the safe answer is the full representation.
+[[nodiscard]] inline bool if_range_matches(std::string_view if_range_value,
+                                           std::string_view current_etag,
+                                           std::time_t last_modified) noexcept {
+    // §13.1.5: a DQUOTE or "W/" at the start tells an entity-tag from an HTTP-date.
+    if (if_range_value.starts_with('"') || if_range_value.starts_with("W/")) {
+        const auto tag = parse_entity_tag(if_range_value);
+        const auto current = parse_entity_tag(current_etag);
+        return tag && current && strong_match(*tag, *current);
+    }
+    const auto date = parse_http_date(if_range_value);
+    return date && *date == last_modified;
+}
+
+/// Appends a Content-Range value for a 206: "bytes <first>-<last>/<size>" (§14.4).
+inline void append_content_range(std::string& out, std::uint64_t first, std::uint64_t last,
+                                 std::uint64_t size) {
+    char buf[3 * 20 + 8] = "bytes ";
+    char* p = buf + 6;
+    char* const end = buf + sizeof buf;
+    p = std::to_chars(p, end, first).ptr;
+    *p++ = '-';
+    p = std::to_chars(p, end, last).ptr;
+    *p++ = '/';
+    p = std::to_chars(p, end, size).ptr;
+    out.append(buf, static_cast<std::size_t>(p - buf));
+}
+
+/// Appends the Content-Range value of a 416: "bytes */<size>" (§14.4, §15.5.17).
+inline void append_unsatisfied_content_range(std::string& out, std::uint64_t size) {
+    char buf[20 + 8] = "bytes */";
+    char* p = buf + 8;
+    p = std::to_chars(p, buf + sizeof buf, size).ptr;
+    out.append(buf, static_cast<std::size_t>(p - buf));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accept-Encoding (RFC 9110 §12.5.3, §12.4.2)
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+
+/// qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 9110 §12.4.2), in
+/// thousandths (0–1000), or -1. Integers keep comparisons exact.
+[[nodiscard]] constexpr int parse_qvalue(std::string_view s) noexcept {
+    if (s.empty() || (s[0] != '0' && s[0] != '1')) return -1;
+    const bool one = s[0] == '1';
+    if (s.size() == 1) return one ? 1000 : 0;
+    if (s[1] != '.' || s.size() > 5) return -1;
+    int v = 0, scale = 100;
+    for (std::size_t i = 2; i < s.size(); ++i, scale /= 10) {
+        if (!is_digit(s[i]) || (one && s[i] != '0')) return -1;
+        v += (s[i] - '0') * scale;
+    }
+    return one ? 1000 : v;
+}
+
+/// "x-gzip" and "x-compress" are "gzip" and "compress" (RFC 9110 §8.4.1.1, §8.4.1.3).
+[[nodiscard]] constexpr std::string_view canonical_coding(std::string_view c) noexcept {
+    if (iequals(c, "x-gzip")) return "gzip";
+    if (iequals(c, "x-compress")) return "compress";
+    return c;
+}
+
+/// Scans `#( codings [ weight ] )`, calling `f(coding, q_thousandths)` per element. Besides
+/// "q", parameters (`token "=" ( token / quoted-string )`) are tolerated and ignored; a
+/// repeated "q" or a bad qvalue is malformed. Returns false if the value is malformed (`f`
+/// may have been called for earlier elements).
+template <class F>
+constexpr bool for_each_coding(std::string_view v, F&& f) noexcept {
+    const std::size_t n = v.size();
+    std::size_t i = 0;
+    const auto skip_ows = [&] {
+        while (i < n && is_ows(v[i])) ++i;
+    };
+    const auto token = [&] {
+        const std::size_t start = i;
+        while (i < n && is_tchar(v[i])) ++i;
+        return v.substr(start, i - start);
+    };
+    while (true) {
+        while (i < n && (is_ows(v[i]) || v[i] == ',')) ++i;
+        if (i == n) return true;
+        const auto coding = token();
+        if (coding.empty()) return false;
+        int q = 1000;
+        bool q_seen = false;
+        while (true) {
+            skip_ows();
+            if (i == n || v[i] != ';') break;
+            ++i;
+            skip_ows();
+            const auto name = token();
+            if (name.empty() || i == n || v[i] != '=') return false;
+            ++i;
+            if (iequals(name, "q")) {
+                q = parse_qvalue(token());
+                if (q < 0 || q_seen) return false;
+                q_seen = true;
+            } else if (i < n && v[i] == '"') {
+                // quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE (§5.6.4)
+                for (++i; i < n && v[i] != '"'; ++i) {
+                    if (v[i] == '\\') ++i;
+                    if (i < n && !is(v[i], cc_field_vchar)) return false;
+                }
+                if (i >= n) return false;
+                ++i;
+            } else if (token().empty()) {
+                return false;
+            }
+        }
+        if (i < n && v[i] != ',') return false;
+        f(coding, q);
+    }
+}
+
+/// The weight in thousandths that `header` states for `coding`, by its own entry or else by
+/// "*"; -1 if neither applies or the header is malformed.
+[[nodiscard]] constexpr int stated_quality(std::string_view header,
+                                           std::string_view coding) noexcept {
+    coding = canonical_coding(coding);
+    int exact = -1, star = -1;
+    const bool ok = for_each_coding(header, [&](std::string_view c, int q) {
+        // A coding listed twice takes its lowest weight: exclusion wins.
+        if (iequals(canonical_coding(c), coding))
+            exact = exact < 0 ? q : std::min(exact, q);
+        else if (c == "*")
+            star = star < 0 ? q : std::min(star, q);
+    });
+    if (!ok) return -1;
+    return exact >= 0 ? exact : star;
+}
+
+/// The weight of `coding` in thousandths; see `accept_encoding_quality`.
+[[nodiscard]] constexpr int coding_quality(std::string_view header,
+                                           std::string_view coding) noexcept {
+    const int q = stated_quality(header, coding);
+    if (q >= 0) return q;
+    return iequals(coding, "identity") ? 1000 : 0;
+}
+
+} // namespace detail
+
+/// The weight (0–1) an Accept-Encoding `value` gives `coding` (RFC 9110 §12.5.3): its own
+/// entry, else the "*" entry, else 0, except that "identity" defaults to 1 (it is acceptable
+/// unless "identity;q=0" or "*;q=0" excludes it). Codings compare case-insensitively, with
+/// "x-gzip" = "gzip". Pass "" when the field is absent: the RFC then lets the server pick any
+/// coding, and identity is the safe pick. A malformed value (bad qvalue, stray characters)
+/// is treated the same way: only identity is acceptable.
+[[nodiscard]] constexpr double accept_encoding_quality(std::string_view value,
+                                                       std::string_view coding) noexcept {
+    return detail::coding_quality(value, coding) / 1000.0;
+}
+
+/// The coding to send, from `available` (content codings in server preference order, e.g.
+/// {"br", "gzip"}): the acceptable one of highest weight, ties going to the earlier one; ""
+/// for identity. Identity beats it only with a *stated* weight ("identity;q=…" or "*;q=…")
+/// strictly higher; unlisted, identity is acceptable (§12.5.3) but only as the fallback, so
+/// "gzip;q=0.5" selects gzip. The result views an element of `available`. "" also when
+/// nothing is acceptable, or the header is empty, absent or malformed: send identity then
+/// (if `accept_encoding_quality(v, "identity") == 0` as well, identity or 406, §12.5.3).
+[[nodiscard]] constexpr std::string_view
+select_coding(std::string_view accept_encoding,
+              std::initializer_list<std::string_view> available) noexcept {
+    std::string_view best;
+    int best_q = 0;
+    for (auto c : available) {
+        const int q = detail::coding_quality(accept_encoding, c);
+        if (q > best_q) {
+            best = c;
+            best_q = q;
+        }
+    }
+    if (best_q == 0 || detail::stated_quality(accept_encoding, "identity") > best_q) return {};
+    return best;
+}
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/conditional.hpp
 // begin minihttp/cookies.hpp
 /// @file
 /// `http::cookies`: the name/value pairs of a request's Cookie header (RFC 6265 §4.2, §5.4).
@@ -3284,6 +3938,79 @@ MINIHTTP_NAMESPACE_END
 /// @file
 /// `http::static_files`: serves GET and HEAD from a document root, safely.
 
+// begin minihttp/detail/http_date.hpp
+/// @file
+/// IMF-fixdate formatting (RFC 9110 §5.6.7) for the Date field.
+
+
+#include <ctime>
+#include <string_view>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Length of an IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+inline constexpr std::size_t http_date_size = 29;
+
+/// Writes the IMF-fixdate of `t` to `out` (exactly `http_date_size` bytes, no terminator).
+/// Formats by hand: strftime depends on the locale, and RFC 9110 requires English names.
+inline void format_http_date(std::time_t t, char* out) noexcept {
+    static constexpr char days[] = "SunMonTueWedThuFriSat";
+    static constexpr char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    auto put2 = [](char* p, int v) {
+        p[0] = static_cast<char>('0' + v / 10);
+        p[1] = static_cast<char>('0' + v % 10);
+    };
+    const int year = tm.tm_year + 1900;
+    char* p = out;
+    p[0] = days[tm.tm_wday * 3];
+    p[1] = days[tm.tm_wday * 3 + 1];
+    p[2] = days[tm.tm_wday * 3 + 2];
+    p[3] = ',';
+    p[4] = ' ';
+    put2(p + 5, tm.tm_mday);
+    p[7] = ' ';
+    p[8] = months[tm.tm_mon * 3];
+    p[9] = months[tm.tm_mon * 3 + 1];
+    p[10] = months[tm.tm_mon * 3 + 2];
+    p[11] = ' ';
+    put2(p + 12, year / 100 % 100);
+    put2(p + 14, year % 100);
+    p[16] = ' ';
+    put2(p + 17, tm.tm_hour);
+    p[19] = ':';
+    put2(p + 20, tm.tm_min);
+    p[22] = ':';
+    put2(p + 23, tm.tm_sec);
+    p[25] = ' ';
+    p[26] = 'G';
+    p[27] = 'M';
+    p[28] = 'T';
+}
+
+/// A Date value cached per second: formatting once a second instead of once a response is one
+/// of the per-request costs DESIGN.md's performance model removes. One per worker; not shared.
+class date_cache {
+  public:
+    /// The IMF-fixdate for `now`; reformatted only when the second changes.
+    std::string_view get(std::time_t now) noexcept {
+        if (now != last_) {
+            format_http_date(now, buf_);
+            last_ = now;
+        }
+        return {buf_, http_date_size};
+    }
+
+  private:
+    std::time_t last_ = -1;
+    char buf_[http_date_size] = {};
+};
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/http_date.hpp
 // begin minihttp/detail/path.hpp
 /// @file
 /// Turning a request path into a file path that cannot leave a directory.
@@ -3426,13 +4153,19 @@ MINIHTTP_NAMESPACE_END
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef MINIHTTP_WITH_ZLIB
+#include <zlib.h>
+#endif
+
 #include <cerrno>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -3458,6 +4191,36 @@ struct static_files_options {
     bool chunked = false;
     /// Read size per chunk in chunked mode (the spec reads 8 KiB at a time).
     std::size_t chunk_size = 8192;
+    /// Send `ETag` (strong, from inode, size and mtime: no file read) and `Last-Modified`, and
+    /// answer conditional requests: If-None-Match / If-Modified-Since → 304, If-Match /
+    /// If-Unmodified-Since → 412 (RFC 9110 §13).
+    bool validators = true;
+    /// `Cache-Control` per extension; `default_cache_control` for the others ("" sends none).
+    std::map<std::string, std::string, std::less<>> cache_control{
+        {"html", "no-cache"},
+        {"htm", "no-cache"},
+        {"png", "public, max-age=86400"},
+        {"jpg", "public, max-age=86400"},
+        {"jpeg", "public, max-age=86400"},
+        {"gif", "public, max-age=86400"},
+        {"webp", "public, max-age=86400"},
+        {"svg", "public, max-age=86400"},
+        {"ico", "public, max-age=86400"},
+        {"woff", "public, max-age=604800"},
+        {"woff2", "public, max-age=604800"},
+    };
+    std::string default_cache_control = "no-cache";
+    /// Serve byte ranges (RFC 9110 §14): 206 for one range, 416 when unsatisfiable, the whole
+    /// file for several disjoint ranges; `Accept-Ranges: bytes` announces it.
+    bool ranges = true;
+    /// Serve `file.br` / `file.gz` instead of `file` to clients accepting br / gzip, for text
+    /// types, with `Content-Encoding` and `Vary: Accept-Encoding` (nginx's gzip_static).
+    bool precompressed = true;
+    /// Compress text types on the fly with gzip for clients that accept it, when no
+    /// precompressed sibling exists. Needs `MINIHTTP_WITH_ZLIB` (and -lz); otherwise ignored.
+    /// Never for ranges, already-compressed types, or files under `gzip_min_size` bytes.
+    bool gzip = false;
+    std::size_t gzip_min_size = 1024;
     /// Redirect "/dir" to "/dir/" (301), so relative links in its index resolve.
     bool redirect_directories = true;
     /// Receives refusals and transfer events ("Path traversal/forbidden: ...", "Starting binary
@@ -3502,6 +4265,14 @@ inline const std::map<std::string, std::string, std::less<>>& default_content_ty
     return table;
 }
 
+/// Types worth compressing: text, and text-like formats (images and archives already are).
+[[nodiscard]] inline bool compressible_type(std::string_view ext) noexcept {
+    for (std::string_view t :
+         {"html", "htm", "css", "js", "mjs", "json", "txt", "md", "csv", "xml", "svg", "wasm"})
+        if (ext == t) return true;
+    return false;
+}
+
 /// `Content-Disposition: attachment` with a file name that survives any bytes (RFC 6266 §4.3):
 /// a quoted ASCII fallback, plus `filename*` (RFC 8187) when the name is not plain ASCII.
 inline std::string attachment_disposition(std::string_view name) {
@@ -3544,7 +4315,9 @@ inline std::string attachment_disposition(std::string_view name) {
 ///  4. the file is opened beneath the root (a symlink cannot lead out: 403), missing: 404;
 ///  5. a directory is served through its index (or redirected to "dir/"); no listings;
 ///     only regular files are served (a FIFO or device: 403).
-/// Bodies are a file region (sendfile) or, with `chunked`, a stream of `chunk_size` reads.
+/// Then: validators and preconditions (304 / 412), Cache-Control, precompressed siblings,
+/// byte ranges (206 / 416); see the options. Bodies are a file region (sendfile) or, with
+/// `chunked`, a stream of `chunk_size` reads.
 /// Thread-safety: const and stateless per request; call from any number of workers.
 /// Lifetime: holds the root directory open (so renaming the directory does not redirect it).
 /// Construction throws std::system_error if the root cannot be opened as a directory.
@@ -3611,42 +4384,98 @@ class static_files {
         const std::string_view name = last_segment(file);
         const std::string ext = extension_of(name);
         if (!allowed(ext)) return unsupported(raw); // e.g. a file without an extension
-        return send(r, std::move(fd), static_cast<std::uint64_t>(st.st_size), name, ext);
+        return send(r, std::move(fd), st, file, name, ext);
     }
 
-    response send(const request& r, detail::unique_fd fd, std::uint64_t size, std::string_view name,
-                  const std::string& ext) const {
+    // A representation chosen for the request: the file itself, or a precompressed sibling.
+    struct representation {
+        detail::unique_fd fd;
+        struct stat st {};
+        std::string_view coding; // "" identity, "br", "gzip"
+    };
+
+    response send(const request& r, detail::unique_fd fd, const struct stat& st,
+                  const std::string& file, std::string_view name, const std::string& ext) const {
+        representation rep{std::move(fd), st, {}};
+        const bool compressible = opts_.precompressed && detail::compressible_type(ext);
+        const auto range_field = opts_.ranges ? r.header("Range") : std::nullopt;
+        // Precompressed siblings (nginx's gzip_static): only when no range is asked for, so that
+        // a range always refers to the identity bytes a download manager resumes.
+        if (compressible && !range_field) {
+            if (const auto ae = r.header("Accept-Encoding")) choose_sibling(*ae, file, rep);
+        }
+        const std::uint64_t size = static_cast<std::uint64_t>(rep.st.st_size);
+        std::string etag = make_etag(static_cast<std::uint64_t>(rep.st.st_ino), size,
+                                     rep.st.st_mtim.tv_sec, rep.st.st_mtim.tv_nsec);
+        bool deflate = false;
+#ifdef MINIHTTP_WITH_ZLIB
+        if (opts_.gzip && compressible && rep.coding.empty() && !range_field &&
+            size >= opts_.gzip_min_size) {
+            const auto ae = r.header("Accept-Encoding");
+            deflate = ae && accept_encoding_quality(*ae, "gzip") > 0;
+            if (deflate) { // another representation, another tag (RFC 9110 §8.8.3)
+                etag.insert(etag.size() - 1, "-gz");
+                rep.coding = "gzip";
+            }
+        }
+#endif
+        const std::time_t mtime = rep.st.st_mtim.tv_sec;
+
         response res;
+        add_entity_fields(res, etag, mtime, ext, compressible);
+        if (auto pre = preconditions(r, etag, mtime)) { // 304 or 412 (RFC 9110 §13.2.2)
+            pre->set_header("ETag", etag);
+            if (pre->code() == status::not_modified) copy_entity_fields(res, *pre);
+            return std::move(*pre);
+        }
+
         const auto type = types_.find(ext);
-        const std::string_view content_type =
-            type != types_.end() ? std::string_view(type->second) : "application/octet-stream";
         if (opts_.download.contains(ext)) {
             // The spec's download mode: a generic type, so browsers save rather than render.
             res.set_header("Content-Type", "application/octet-stream");
             res.add_header("Content-Disposition", detail::attachment_disposition(name));
         } else {
-            res.set_header("Content-Type", content_type);
+            res.set_header("Content-Type", type != types_.end() ? std::string_view(type->second)
+                                                                : "application/octet-stream");
         }
-        if (opts_.chunked) {
-            auto file = std::make_shared<detail::unique_fd>(std::move(fd));
-            auto offset = std::make_shared<std::uint64_t>(0);
-            const std::size_t chunk = opts_.chunk_size;
-            res.set_stream([file, offset, size, chunk](char* buf,
-                                                       std::size_t cap) -> std::ptrdiff_t {
-                if (*offset >= size) return 0;
-                const auto want =
-                    static_cast<std::size_t>(std::min<std::uint64_t>({cap, chunk, size - *offset}));
-                ssize_t n;
-                do {
-                    n = ::pread(file->get(), buf, want, static_cast<off_t>(*offset));
-                } while (n < 0 && errno == EINTR);
-                if (n <= 0) return -1; // shrank or failed: cut, never pad
-                *offset += static_cast<std::uint64_t>(n);
-                return n;
-            });
-        } else {
-            res.set_file(fd.release(), 0, size);
+        if (!rep.coding.empty()) res.add_header("Content-Encoding", rep.coding);
+        if (opts_.ranges) res.add_header("Accept-Ranges", "bytes");
+
+        std::uint64_t offset = 0, length = size;
+        if (range_field && (r.method() == method::get || r.method() == method::head)) {
+            const auto if_range = r.header("If-Range");
+            byte_range range;
+            // RFC 9110 §13.1.5: a stale If-Range means "send me the whole thing".
+            if (!if_range || if_range_matches(*if_range, etag, mtime)) {
+                switch (parse_range(*range_field, size, range)) {
+                case range_result::satisfiable: {
+                    res.set_code(status::partial_content);
+                    std::string cr;
+                    append_content_range(cr, range.first, range.last, size);
+                    res.add_header("Content-Range", cr);
+                    offset = range.first;
+                    length = range.length();
+                    break;
+                }
+                case range_result::unsatisfiable: {
+                    response bad = response::text("416 Range Not Satisfiable\n",
+                                                  status::range_not_satisfiable);
+                    std::string cr;
+                    append_unsatisfied_content_range(cr, size);
+                    bad.add_header("Content-Range", cr);
+                    return bad;
+                }
+                // Several disjoint ranges: the whole representation (RFC 9110 §14.2 allows it;
+                // multipart/byteranges would cost a lot for little use). Malformed: ignored.
+                case range_result::multiple:
+                case range_result::ignore: break;
+                }
+            }
         }
+        if (deflate)
+            set_gzip_body(res, std::move(rep.fd), size);
+        else
+            set_body(res, std::move(rep.fd), offset, length);
         if (opts_.log && r.method() == method::get) {
             const std::string display(name);
             opts_.log("Starting binary file transfer: " + display);
@@ -3659,6 +4488,157 @@ class static_files {
             });
         }
         return res;
+    }
+
+    // Tries the precompressed siblings the client accepts, in the server's order of preference.
+    void choose_sibling(std::string_view accept_encoding, const std::string& file,
+                        representation& rep) const {
+        static constexpr std::pair<std::string_view, std::string_view> siblings[] = {
+            {"br", ".br"}, {"gzip", ".gz"}};
+        for (const auto& [coding, suffix] : siblings) {
+            if (accept_encoding_quality(accept_encoding, coding) <= 0) continue;
+            const std::string path = file + std::string(suffix);
+            detail::unique_fd fd(
+                detail::open_beneath(root_.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+            struct stat st {};
+            if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+            rep.fd = std::move(fd);
+            rep.st = st;
+            rep.coding = coding;
+            return;
+        }
+    }
+
+    // ETag, Last-Modified, Cache-Control and Vary: the fields a 304 repeats (RFC 9110 §15.4.5).
+    void add_entity_fields(response& res, const std::string& etag, std::time_t mtime,
+                           const std::string& ext, bool compressible) const {
+        if (opts_.validators) {
+            res.add_header("ETag", etag);
+            char date[detail::http_date_size];
+            detail::format_http_date(mtime, date);
+            res.add_header("Last-Modified", std::string_view(date, sizeof date));
+        }
+        const auto cc = opts_.cache_control.find(ext);
+        const std::string& cache_control =
+            cc != opts_.cache_control.end() ? cc->second : opts_.default_cache_control;
+        if (!cache_control.empty()) res.add_header("Cache-Control", cache_control);
+        if (compressible) res.add_header("Vary", "Accept-Encoding");
+    }
+    static void copy_entity_fields(const response& from, response& to) {
+        for (const char* f : {"Last-Modified", "Cache-Control", "Vary"})
+            if (const auto v = from.header(f)) to.set_header(f, *v);
+    }
+
+    // RFC 9110 §13.2.2: If-Match, then If-Unmodified-Since, then If-None-Match, then
+    // If-Modified-Since; a failed precondition of the first two is 412, of the last two 304
+    // (for GET and HEAD; this policy answers nothing else).
+    std::optional<response> preconditions(const request& r, const std::string& etag,
+                                          std::time_t mtime) const {
+        if (!opts_.validators) return std::nullopt;
+        if (const auto im = all_values(r, "If-Match")) {
+            if (!if_match_matches(*im, etag)) return failed_precondition();
+        } else if (const auto ius = r.header("If-Unmodified-Since")) {
+            if (const auto date = parse_http_date(*ius); date && mtime > *date)
+                return failed_precondition();
+        }
+        if (const auto inm = all_values(r, "If-None-Match")) {
+            if (if_none_match_matches(*inm, etag)) return response(status::not_modified);
+        } else if (const auto ims = r.header("If-Modified-Since")) {
+            // Only a date in the past is meaningful (RFC 9110 §13.1.3).
+            if (const auto date = parse_http_date(*ims);
+                date && mtime <= *date && *date <= std::time(nullptr))
+                return response(status::not_modified);
+        }
+        return std::nullopt;
+    }
+    static response failed_precondition() {
+        return response::text("412 Precondition Failed\n", status::precondition_failed);
+    }
+    // The values of every field line named `name`, joined as one list (RFC 9110 §5.3).
+    static std::optional<std::string> all_values(const request& r, std::string_view name) {
+        std::optional<std::string> out;
+        for (const auto& f : r.headers()) {
+            if (!detail::iequals(f.name, name)) continue;
+            if (out)
+                out->append(", ").append(f.value);
+            else
+                out.emplace(f.value);
+        }
+        return out;
+    }
+
+    // A stream deflating the file (gzip wrapper) as the socket drains; its length is unknown,
+    // so it goes out chunked (or close-delimited to HTTP/1.0).
+    void set_gzip_body([[maybe_unused]] response& res, [[maybe_unused]] detail::unique_fd fd,
+                       [[maybe_unused]] std::uint64_t size) const {
+#ifdef MINIHTTP_WITH_ZLIB
+        struct state {
+            z_stream z{};
+            detail::unique_fd fd;
+            std::uint64_t pos = 0, size = 0;
+            char in[16384];
+            bool input_done = false, finished = false, ok = false;
+            state(detail::unique_fd f, std::uint64_t n) : fd(std::move(f)), size(n) {
+                ok = deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+            }
+            ~state() {
+                if (ok) deflateEnd(&z);
+            }
+        };
+        auto st = std::make_shared<state>(std::move(fd), size);
+        if (!st->ok) throw std::runtime_error("static_files: deflateInit2 failed");
+        res.set_stream([st](char* buf, std::size_t cap) -> std::ptrdiff_t {
+            if (st->finished) return 0;
+            z_stream& z = st->z;
+            z.next_out = reinterpret_cast<Bytef*>(buf);
+            z.avail_out = static_cast<uInt>(cap);
+            while (z.avail_out > 0 && !st->finished) {
+                if (z.avail_in == 0 && !st->input_done) {
+                    ssize_t n;
+                    do {
+                        n = ::pread(st->fd.get(), st->in, sizeof st->in,
+                                    static_cast<off_t>(st->pos));
+                    } while (n < 0 && errno == EINTR);
+                    if (n < 0 || (n == 0 && st->pos < st->size)) return -1; // shrank or failed
+                    st->pos += static_cast<std::uint64_t>(n);
+                    st->input_done = st->pos >= st->size;
+                    z.next_in = reinterpret_cast<Bytef*>(st->in);
+                    z.avail_in = static_cast<uInt>(n);
+                }
+                const int flush = st->input_done && z.avail_in == 0 ? Z_FINISH : Z_NO_FLUSH;
+                const int rc = ::deflate(&z, flush);
+                if (rc == Z_STREAM_END)
+                    st->finished = true;
+                else if (rc != Z_OK && rc != Z_BUF_ERROR)
+                    return -1;
+            }
+            return static_cast<std::ptrdiff_t>(cap - z.avail_out);
+        });
+#endif
+    }
+
+    void set_body(response& res, detail::unique_fd fd, std::uint64_t offset,
+                  std::uint64_t length) const {
+        if (!opts_.chunked) {
+            res.set_file(fd.release(), offset, length);
+            return;
+        }
+        auto file = std::make_shared<detail::unique_fd>(std::move(fd));
+        auto pos = std::make_shared<std::uint64_t>(offset);
+        const std::uint64_t end = offset + length;
+        const std::size_t chunk = opts_.chunk_size;
+        res.set_stream([file, pos, end, chunk](char* buf, std::size_t cap) -> std::ptrdiff_t {
+            if (*pos >= end) return 0;
+            const auto want =
+                static_cast<std::size_t>(std::min<std::uint64_t>({cap, chunk, end - *pos}));
+            ssize_t n;
+            do {
+                n = ::pread(file->get(), buf, want, static_cast<off_t>(*pos));
+            } while (n < 0 && errno == EINTR);
+            if (n <= 0) return -1; // shrank or failed: cut, never pad
+            *pos += static_cast<std::uint64_t>(n);
+            return n;
+        });
     }
 
     response open_error(std::string_view raw, int err) const {
@@ -3849,79 +4829,6 @@ MINIHTTP_NAMESPACE_END
 /// (writev / sendfile / chunked stream) → next pipelined request, or idle, or closing. Every
 /// state has a deadline in the worker's timer wheel.
 
-// begin minihttp/detail/http_date.hpp
-/// @file
-/// IMF-fixdate formatting (RFC 9110 §5.6.7) for the Date field.
-
-
-#include <ctime>
-#include <string_view>
-
-MINIHTTP_NAMESPACE_BEGIN
-namespace detail {
-
-/// Length of an IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
-inline constexpr std::size_t http_date_size = 29;
-
-/// Writes the IMF-fixdate of `t` to `out` (exactly `http_date_size` bytes, no terminator).
-/// Formats by hand: strftime depends on the locale, and RFC 9110 requires English names.
-inline void format_http_date(std::time_t t, char* out) noexcept {
-    static constexpr char days[] = "SunMonTueWedThuFriSat";
-    static constexpr char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    auto put2 = [](char* p, int v) {
-        p[0] = static_cast<char>('0' + v / 10);
-        p[1] = static_cast<char>('0' + v % 10);
-    };
-    const int year = tm.tm_year + 1900;
-    char* p = out;
-    p[0] = days[tm.tm_wday * 3];
-    p[1] = days[tm.tm_wday * 3 + 1];
-    p[2] = days[tm.tm_wday * 3 + 2];
-    p[3] = ',';
-    p[4] = ' ';
-    put2(p + 5, tm.tm_mday);
-    p[7] = ' ';
-    p[8] = months[tm.tm_mon * 3];
-    p[9] = months[tm.tm_mon * 3 + 1];
-    p[10] = months[tm.tm_mon * 3 + 2];
-    p[11] = ' ';
-    put2(p + 12, year / 100 % 100);
-    put2(p + 14, year % 100);
-    p[16] = ' ';
-    put2(p + 17, tm.tm_hour);
-    p[19] = ':';
-    put2(p + 20, tm.tm_min);
-    p[22] = ':';
-    put2(p + 23, tm.tm_sec);
-    p[25] = ' ';
-    p[26] = 'G';
-    p[27] = 'M';
-    p[28] = 'T';
-}
-
-/// A Date value cached per second: formatting once a second instead of once a response is one
-/// of the per-request costs DESIGN.md's performance model removes. One per worker; not shared.
-class date_cache {
-  public:
-    /// The IMF-fixdate for `now`; reformatted only when the second changes.
-    std::string_view get(std::time_t now) noexcept {
-        if (now != last_) {
-            format_http_date(now, buf_);
-            last_ = now;
-        }
-        return {buf_, http_date_size};
-    }
-
-  private:
-    std::time_t last_ = -1;
-    char buf_[http_date_size] = {};
-};
-
-} // namespace detail
-MINIHTTP_NAMESPACE_END
-// end minihttp/detail/http_date.hpp
 // begin minihttp/detail/timer_wheel.hpp
 /// @file
 /// A hashed timing wheel for connection deadlines: O(1) to arm, move or cancel a deadline, and
