@@ -581,9 +581,11 @@ MINIHTTP_NAMESPACE_END
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -607,6 +609,14 @@ struct completion_sink {
 struct responder_access;
 } // namespace detail
 
+/// Immutable response parts that many responses share: prebuilt field lines and content, e.g.
+/// a cached small file. Build it once, then `response::set_shared` costs a reference count.
+/// Thread-safety: immutable after construction, so shared freely across threads.
+struct shared_entity {
+    std::string fields; ///< serialised field lines, "Name: value\r\n" each; not re-validated
+    std::string body;   ///< the content
+};
+
 /// What happened to a response, reported to its `on_sent` callback.
 struct delivery {
     std::uint64_t body_bytes = 0; ///< content bytes written (0 for HEAD and bodiless statuses)
@@ -629,7 +639,7 @@ class response {
     /// the connection's worker thread each time the socket can take more; it must not block.
     using stream_source = std::function<std::ptrdiff_t(char* buf, std::size_t capacity)>;
 
-    enum class body_kind : std::uint8_t { none, bytes, file, stream, deferred };
+    enum class body_kind : std::uint8_t { none, bytes, file, stream, deferred, shared };
 
     /// Called once when the response has been written completely, or when the connection ends
     /// first. Runs on the connection's worker thread; must not block.
@@ -644,6 +654,7 @@ class response {
             fields_ = std::move(o.fields_);
             body_ = std::move(o.body_);
             stream_ = std::move(o.stream_);
+            shared_ = std::move(o.shared_);
             deferred_ = std::move(o.deferred_);
             on_sent_ = std::move(o.on_sent_);
             file_fd_ = std::exchange(o.file_fd_, -1);
@@ -720,15 +731,17 @@ class response {
         }
         return removed;
     }
-    /// The value of the first field named `name`, if any. Valid until the response changes.
+    /// The value of the first field named `name`, if any, among this response's own fields
+    /// and then a shared entity's. Valid until the response changes.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept {
-        const std::string_view f = fields_;
-        for (std::size_t pos = 0; pos < f.size();) {
-            const auto eol = f.find("\r\n", pos);
-            const auto colon = f.find(':', pos);
-            if (detail::iequals(f.substr(pos, colon - pos), name))
-                return f.substr(colon + 2, eol - colon - 2);
-            pos = eol + 2;
+        for (const std::string_view f : {std::string_view(fields_), shared_fields()}) {
+            for (std::size_t pos = 0; pos < f.size();) {
+                const auto eol = f.find("\r\n", pos);
+                const auto colon = f.find(':', pos);
+                if (detail::iequals(f.substr(pos, colon - pos), name))
+                    return f.substr(colon + 2, eol - colon - 2);
+                pos = eol + 2;
+            }
         }
         return std::nullopt;
     }
@@ -740,6 +753,7 @@ class response {
         if (!content_type.empty()) set_header("Content-Type", content_type);
         close_file();
         stream_ = nullptr;
+        shared_ = nullptr;
         body_ = std::move(data);
         kind_ = body_kind::bytes;
         return *this;
@@ -753,6 +767,7 @@ class response {
         close_file();
         body_.clear();
         stream_ = nullptr;
+        shared_ = nullptr;
         file_fd_ = fd;
         file_offset_ = offset;
         file_length_ = length;
@@ -765,14 +780,39 @@ class response {
         if (!content_type.empty()) set_header("Content-Type", content_type);
         close_file();
         body_.clear();
+        shared_ = nullptr;
         stream_ = std::move(source);
         kind_ = body_kind::stream;
         return *this;
     }
 
+    /// Uses a shared entity: its fields follow this response's own, and its content — or the
+    /// part [offset, offset + length) of it, for a range — is the body. No copy is made.
+    response& set_shared(std::shared_ptr<const shared_entity> e, std::size_t offset = 0,
+                         std::size_t length = std::string::npos) {
+        close_file();
+        body_.clear();
+        stream_ = nullptr;
+        file_offset_ = std::min(offset, e->body.size());
+        file_length_ = std::min(length, e->body.size() - file_offset_);
+        shared_ = std::move(e);
+        kind_ = body_kind::shared;
+        return *this;
+    }
+
     [[nodiscard]] body_kind kind() const noexcept { return kind_; }
-    /// The in-memory body (empty unless `kind() == body_kind::bytes`).
-    [[nodiscard]] std::string_view body() const noexcept { return body_; }
+    /// The in-memory body: bytes, or the shared entity's part (empty for other kinds).
+    [[nodiscard]] std::string_view body() const noexcept {
+        if (kind_ == body_kind::shared)
+            return std::string_view(shared_->body).substr(file_offset_, file_length_);
+        return body_;
+    }
+    /// The shared entity's prebuilt field lines ("" without one).
+    [[nodiscard]] std::string_view shared_fields() const noexcept {
+        return shared_ ? std::string_view(shared_->fields) : std::string_view{};
+    }
+    /// Keeps a shared body alive while the engine sends it.
+    [[nodiscard]] std::shared_ptr<const shared_entity> shared() const noexcept { return shared_; }
     [[nodiscard]] int file_descriptor() const noexcept { return file_fd_; }
     [[nodiscard]] std::uint64_t file_offset() const noexcept { return file_offset_; }
     [[nodiscard]] std::uint64_t file_length() const noexcept { return file_length_; }
@@ -820,6 +860,7 @@ class response {
     std::string fields_;
     std::string body_;
     stream_source stream_;
+    std::shared_ptr<const shared_entity> shared_;
     std::function<void(responder)> deferred_;
     sent_callback on_sent_;
     std::uint64_t file_offset_ = 0;
@@ -3828,6 +3869,7 @@ MINIHTTP_NAMESPACE_END
 /// `http::security`: a Host allow-list and a method allow-list, in front of the other layers.
 
 
+#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -3872,8 +3914,8 @@ class security {
         std::string bind = lower(opts_.bind_host);
         if (!bind.empty() && bind.find(':') != std::string::npos && bind.front() != '[')
             bind = "[" + bind + "]"; // an IPv6 literal in Host is bracketed (RFC 3986 §3.2.2)
-        if (!bind.empty()) names_.insert(bind);
-        for (const auto& h : opts_.extra_hosts) extras_.insert(lower(h));
+        if (!bind.empty()) names_.push_back(bind);
+        for (const auto& h : opts_.extra_hosts) extras_.push_back(lower(h));
     }
 
     std::optional<response> operator()(const request& r) const {
@@ -3903,21 +3945,31 @@ class security {
     }
 
     /// Whether `host` (a Host value: name or literal, optional ":port") is allowed for `port`.
-    [[nodiscard]] bool host_allowed(std::string_view host, std::uint16_t port) const {
-        const std::string h = lower(host);
-        if (extras_.contains(h)) return true;
-        std::string_view name = h;
-        const auto colon = h.rfind(':');
-        const auto bracket = h.rfind(']');
-        if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
-            if (h.substr(colon + 1) != std::to_string(port)) return false;
-            name = std::string_view(h).substr(0, colon);
-            if (extras_.contains(std::string(name))) return true;
+    /// Allocation-free: it runs on every request.
+    [[nodiscard]] bool host_allowed(std::string_view host, std::uint16_t port) const noexcept {
+        if (any_iequal(extras_, host)) return true;
+        std::string_view name = host;
+        const auto colon = host.rfind(':');
+        const auto bracket = host.rfind(']');
+        if (colon != std::string_view::npos &&
+            (bracket == std::string_view::npos || colon > bracket)) {
+            char digits[8];
+            const auto end = std::to_chars(digits, digits + sizeof digits, port).ptr;
+            if (host.substr(colon + 1) !=
+                std::string_view(digits, static_cast<std::size_t>(end - digits)))
+                return false;
+            name = host.substr(0, colon);
+            if (any_iequal(extras_, name)) return true;
         }
-        return names_.contains(std::string(name));
+        return any_iequal(names_, name);
     }
 
   private:
+    static bool any_iequal(const std::vector<std::string>& set, std::string_view v) noexcept {
+        for (const auto& s : set)
+            if (detail::iequals(s, v)) return true;
+        return false;
+    }
     static std::string lower(std::string_view s) {
         std::string out(s);
         for (char& c : out) c = detail::ascii_lower(c);
@@ -3928,8 +3980,8 @@ class security {
     }
 
     security_options opts_;
-    std::set<std::string, std::less<>> names_;
-    std::set<std::string, std::less<>> extras_;
+    std::vector<std::string> names_; // a handful: a linear scan beats a set
+    std::vector<std::string> extras_;
 };
 
 MINIHTTP_NAMESPACE_END
@@ -4157,7 +4209,10 @@ MINIHTTP_NAMESPACE_END
 #include <zlib.h>
 #endif
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <functional>
@@ -4169,7 +4224,9 @@ MINIHTTP_NAMESPACE_END
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 MINIHTTP_NAMESPACE_BEGIN
 
@@ -4221,6 +4278,15 @@ struct static_files_options {
     /// Never for ranges, already-compressed types, or files under `gzip_min_size` bytes.
     bool gzip = false;
     std::size_t gzip_min_size = 1024;
+    /// Small-file cache, one per worker thread (no lock): files up to `cache_max_file` bytes
+    /// are kept in memory with their fields prebuilt, and revalidated (open + fstat) at most
+    /// every `cache_validity`, so a hot small file costs no open, fstat, read or close. A
+    /// change on disk is seen within `cache_validity` (0: at every request). `cache_max_file`
+    /// 0 disables it; on-the-fly gzip and the chunked mode bypass it.
+    std::size_t cache_max_file = 64 * 1024;
+    std::size_t cache_max_entries = 1024;   ///< per thread; beyond it the cache starts over
+    std::size_t cache_max_bytes = 16 << 20; ///< per thread; likewise
+    std::chrono::milliseconds cache_validity{1000};
     /// Redirect "/dir" to "/dir/" (301), so relative links in its index resolve.
     bool redirect_directories = true;
     /// Receives refusals and transfer events ("Path traversal/forbidden: ...", "Starting binary
@@ -4264,6 +4330,86 @@ inline const std::map<std::string, std::string, std::less<>>& default_content_ty
     };
     return table;
 }
+
+/// A small file held in memory: its content and prebuilt fields, and those of its 304.
+/// Immutable once built; shared by the responses that send it.
+struct cached_file {
+    std::shared_ptr<const shared_entity> entity;       ///< fields of a 200 + the content
+    std::shared_ptr<const shared_entity> not_modified; ///< fields of a 304, no content
+    std::string etag;
+    struct stat st {};
+};
+
+/// One cache entry: a file, or the knowledge that there is none (a missing sibling).
+struct cache_slot {
+    std::shared_ptr<const cached_file> file;
+    std::uint64_t checked_ms = 0;
+};
+
+[[nodiscard]] inline bool same_file(const struct stat& a, const struct stat& b) noexcept {
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
+[[nodiscard]] inline std::uint64_t coarse_ms() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000u +
+           static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000u;
+}
+
+/// The small-file cache of one thread, keyed by coding and path. Bounded: when full it
+/// starts over (simple, and a working set that fits never hits the bound).
+class file_cache {
+  public:
+    file_cache(std::size_t max_entries, std::size_t max_bytes)
+        : max_entries_(max_entries), max_bytes_(max_bytes) {}
+
+    cache_slot* find(std::string_view coding, std::string_view path) {
+        make_key(coding, path);
+        const auto it = map_.find(std::string_view(key_));
+        return it == map_.end() ? nullptr : &it->second;
+    }
+    void put(std::string_view coding, std::string_view path,
+             std::shared_ptr<const cached_file> file, std::uint64_t now) {
+        const std::size_t size = file ? file->entity->body.size() : 0;
+        make_key(coding, path);
+        auto it = map_.find(std::string_view(key_));
+        if (it == map_.end()) {
+            if (map_.size() >= max_entries_ || bytes_ + size > max_bytes_) {
+                map_.clear();
+                bytes_ = 0;
+            }
+            it = map_.emplace(key_, cache_slot{}).first;
+        } else if (it->second.file) {
+            bytes_ -= it->second.file->entity->body.size();
+        }
+        it->second.file = std::move(file);
+        it->second.checked_ms = now;
+        bytes_ += size;
+    }
+
+  private:
+    struct hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    void make_key(std::string_view coding, std::string_view path) {
+        key_.assign(coding).push_back('\n');
+        key_.append(path);
+    }
+
+    std::unordered_map<std::string, cache_slot, hash, std::equal_to<>> map_;
+    std::string key_; // reused for lookups: no allocation per request
+    std::size_t bytes_ = 0;
+    std::size_t max_entries_;
+    std::size_t max_bytes_;
+};
+
+/// Distinguishes the caches of different `static_files` instances on one thread.
+inline std::atomic<std::uint64_t> static_files_ids{1};
 
 /// Types worth compressing: text, and text-like formats (images and archives already are).
 [[nodiscard]] inline bool compressible_type(std::string_view ext) noexcept {
@@ -4331,6 +4477,8 @@ class static_files {
         types_ = detail::default_content_types();
         for (auto& [ext, type] : opts_.content_types) types_[ext] = type;
         if (opts_.chunk_size == 0) opts_.chunk_size = 8192;
+        validity_ms_ =
+            static_cast<std::uint64_t>(std::max<std::int64_t>(0, opts_.cache_validity.count()));
     }
 
     /// Answers GET and HEAD for origin-form targets; anything else passes.
@@ -4351,7 +4499,7 @@ class static_files {
   private:
     response serve(const request& r) const {
         const std::string_view raw = r.path();
-        std::string rel;
+        thread_local std::string rel; // reused: no allocation per request once warm
         const detail::path_check check = detail::decode_request_path(raw, rel);
         if (!check.ok) return refuse(status::forbidden, raw, check.reason);
 
@@ -4363,50 +4511,150 @@ class static_files {
         }
         if (detail::has_hidden_segment(rel)) return refuse(status::forbidden, raw, "hidden file");
 
-        std::string file = rel;
+        thread_local std::string file;
+        file = rel;
         if (dir_request) file += opts_.index;
-        detail::unique_fd fd(
-            detail::open_beneath(root_.get(), file, O_RDONLY | O_NONBLOCK | O_NOCTTY));
-        if (!fd) return open_error(raw, errno);
-        struct stat st {};
-        if (::fstat(fd.get(), &st) != 0) return open_error(raw, errno);
-        if (S_ISDIR(st.st_mode)) {
-            if (!opts_.redirect_directories) return not_found(raw);
-            // RFC 9110 §15.4.2: the resource lives at "dir/"; relative links need the slash.
-            std::string location(raw);
-            location.push_back('/');
-            if (!r.query().empty()) location.append("?").append(r.query());
-            response res = response::text("301 Moved Permanently\n", status::moved_permanently);
-            res.add_header("Location", location);
-            return res;
-        }
-        if (!S_ISREG(st.st_mode)) return refuse(status::forbidden, raw, "not a regular file");
         const std::string_view name = last_segment(file);
         const std::string ext = extension_of(name);
+        representation rep;
+        if (const int err = open_representation(file, name, ext, {}, rep); err != 0)
+            return open_error(raw, err);
+        if (!rep.cached) {
+            if (S_ISDIR(rep.st.st_mode)) {
+                if (!opts_.redirect_directories) return not_found(raw);
+                // RFC 9110 §15.4.2: the resource lives at "dir/"; relative links need the slash.
+                std::string location(raw);
+                location.push_back('/');
+                if (!r.query().empty()) location.append("?").append(r.query());
+                response res = response::text("301 Moved Permanently\n", status::moved_permanently);
+                res.add_header("Location", location);
+                return res;
+            }
+            if (!S_ISREG(rep.st.st_mode))
+                return refuse(status::forbidden, raw, "not a regular file");
+        }
         if (!allowed(ext)) return unsupported(raw); // e.g. a file without an extension
-        return send(r, std::move(fd), st, file, name, ext);
+        return send(r, std::move(rep), file, name, ext);
     }
 
-    // A representation chosen for the request: the file itself, or a precompressed sibling.
+    // A representation chosen for the request: the file or a precompressed sibling, either
+    // from the small-file cache or open.
     struct representation {
+        std::shared_ptr<const detail::cached_file> cached;
         detail::unique_fd fd;
         struct stat st {};
         std::string_view coding; // "" identity, "br", "gzip"
     };
 
-    response send(const request& r, detail::unique_fd fd, const struct stat& st,
-                  const std::string& file, std::string_view name, const std::string& ext) const {
-        representation rep{std::move(fd), st, {}};
+    // Opens `path` beneath the root, or takes it from this thread's cache (revalidated at most
+    // every `cache_validity`). Small regular files are read into the cache; others stay open.
+    // Returns 0 or an errno.
+    int open_representation(const std::string& path, std::string_view name, const std::string& ext,
+                            std::string_view coding, representation& out) const {
+        out.coding = coding;
+        detail::file_cache* cache = caching() ? &local_cache() : nullptr;
+        const std::uint64_t now = cache != nullptr ? detail::coarse_ms() : 0;
+        detail::cache_slot* slot = nullptr;
+        if (cache != nullptr) {
+            slot = cache->find(coding, path);
+            if (slot != nullptr && now - slot->checked_ms < validity_ms_) {
+                if (!slot->file) return ENOENT;
+                out.cached = slot->file;
+                out.st = slot->file->st;
+                return 0;
+            }
+        }
+        detail::unique_fd fd(
+            detail::open_beneath(root_.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+        if (!fd) {
+            const int err = errno;
+            if (cache != nullptr && err == ENOENT) cache->put(coding, path, nullptr, now);
+            return err;
+        }
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) return errno;
+        if (cache != nullptr && S_ISREG(st.st_mode) &&
+            static_cast<std::uint64_t>(st.st_size) <= opts_.cache_max_file) {
+            if (slot != nullptr && slot->file && detail::same_file(slot->file->st, st)) {
+                slot->checked_ms = now; // unchanged: a fresh lease, no read
+                out.cached = slot->file;
+                out.st = st;
+                return 0;
+            }
+            if (auto loaded = load(fd.get(), st, name, ext, coding)) {
+                out.cached = std::move(loaded);
+                out.st = st;
+                cache->put(coding, path, out.cached, now);
+                return 0;
+            }
+        }
+        out.fd = std::move(fd);
+        out.st = st;
+        return 0;
+    }
+
+    // Reads a small file and prebuilds its fields and those of its 304.
+    std::shared_ptr<const detail::cached_file> load(int fd, const struct stat& st,
+                                                    std::string_view name, const std::string& ext,
+                                                    std::string_view coding) const {
+        auto entity = std::make_shared<shared_entity>();
+        entity->body.resize(static_cast<std::size_t>(st.st_size));
+        std::size_t got = 0;
+        while (got < entity->body.size()) {
+            const ssize_t n = ::pread(fd, entity->body.data() + got, entity->body.size() - got,
+                                      static_cast<off_t>(got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return nullptr; // shrank or failed: serve it open instead
+            got += static_cast<std::size_t>(n);
+        }
+        auto file = std::make_shared<detail::cached_file>();
+        file->st = st;
+        file->etag = etag_of(st);
+        for (const auto& [n, v] : entity_fields(file->etag, st.st_mtim.tv_sec, name, ext, coding))
+            entity->fields.append(n).append(": ").append(v).append("\r\n");
+        auto not_modified = std::make_shared<shared_entity>();
+        for (const auto& [n, v] : validator_fields(file->etag, st.st_mtim.tv_sec, ext))
+            not_modified->fields.append(n).append(": ").append(v).append("\r\n");
+        file->entity = std::move(entity);
+        file->not_modified = std::move(not_modified);
+        return file;
+    }
+
+    [[nodiscard]] bool caching() const noexcept {
+        // The spec's chunked mode streams from the file by definition; gzip streams too.
+        return opts_.cache_max_file > 0 && !opts_.gzip && !opts_.chunked &&
+               opts_.cache_max_entries > 0;
+    }
+    // This thread's cache for this instance: workers never share it, so no lock is taken.
+    detail::file_cache& local_cache() const {
+        thread_local std::unordered_map<std::uint64_t, detail::file_cache> caches;
+        auto it = caches.find(id_);
+        if (it == caches.end())
+            it = caches
+                     .emplace(id_,
+                              detail::file_cache(opts_.cache_max_entries, opts_.cache_max_bytes))
+                     .first;
+        return it->second;
+    }
+
+    static std::string etag_of(const struct stat& st) {
+        return make_etag(static_cast<std::uint64_t>(st.st_ino),
+                         static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec,
+                         st.st_mtim.tv_nsec);
+    }
+
+    response send(const request& r, representation rep, const std::string& file,
+                  std::string_view name, const std::string& ext) const {
         const bool compressible = opts_.precompressed && detail::compressible_type(ext);
         const auto range_field = opts_.ranges ? r.header("Range") : std::nullopt;
         // Precompressed siblings (nginx's gzip_static): only when no range is asked for, so that
         // a range always refers to the identity bytes a download manager resumes.
         if (compressible && !range_field) {
-            if (const auto ae = r.header("Accept-Encoding")) choose_sibling(*ae, file, rep);
+            if (const auto ae = r.header("Accept-Encoding"))
+                choose_sibling(*ae, file, name, ext, rep);
         }
         const std::uint64_t size = static_cast<std::uint64_t>(rep.st.st_size);
-        std::string etag = make_etag(static_cast<std::uint64_t>(rep.st.st_ino), size,
-                                     rep.st.st_mtim.tv_sec, rep.st.st_mtim.tv_nsec);
+        std::string etag = rep.cached ? rep.cached->etag : etag_of(rep.st);
         bool deflate = false;
 #ifdef MINIHTTP_WITH_ZLIB
         if (opts_.gzip && compressible && rep.coding.empty() && !range_field &&
@@ -4421,26 +4669,20 @@ class static_files {
 #endif
         const std::time_t mtime = rep.st.st_mtim.tv_sec;
 
-        response res;
-        add_entity_fields(res, etag, mtime, ext, compressible);
         if (auto pre = preconditions(r, etag, mtime)) { // 304 or 412 (RFC 9110 §13.2.2)
-            pre->set_header("ETag", etag);
-            if (pre->code() == status::not_modified) copy_entity_fields(res, *pre);
+            if (pre->code() == status::not_modified) {
+                if (rep.cached)
+                    pre->set_shared(rep.cached->not_modified);
+                else
+                    for (const auto& [n, v] : validator_fields(etag, mtime, ext))
+                        pre->add_header(n, v);
+            } else {
+                pre->set_header("ETag", etag);
+            }
             return std::move(*pre);
         }
 
-        const auto type = types_.find(ext);
-        if (opts_.download.contains(ext)) {
-            // The spec's download mode: a generic type, so browsers save rather than render.
-            res.set_header("Content-Type", "application/octet-stream");
-            res.add_header("Content-Disposition", detail::attachment_disposition(name));
-        } else {
-            res.set_header("Content-Type", type != types_.end() ? std::string_view(type->second)
-                                                                : "application/octet-stream");
-        }
-        if (!rep.coding.empty()) res.add_header("Content-Encoding", rep.coding);
-        if (opts_.ranges) res.add_header("Accept-Ranges", "bytes");
-
+        response res;
         std::uint64_t offset = 0, length = size;
         if (range_field && (r.method() == method::get || r.method() == method::head)) {
             const auto if_range = r.header("If-Range");
@@ -4472,10 +4714,18 @@ class static_files {
                 }
             }
         }
-        if (deflate)
-            set_gzip_body(res, std::move(rep.fd), size);
-        else
-            set_body(res, std::move(rep.fd), offset, length);
+        if (rep.cached) {
+            // The hot path: fields prebuilt, content in memory, nothing opened.
+            res.set_shared(rep.cached->entity, static_cast<std::size_t>(offset),
+                           static_cast<std::size_t>(length));
+        } else {
+            for (const auto& [n, v] : entity_fields(etag, mtime, name, ext, rep.coding))
+                res.add_header(n, v);
+            if (deflate)
+                set_gzip_body(res, std::move(rep.fd), size);
+            else
+                set_body(res, std::move(rep.fd), offset, length);
+        }
         if (opts_.log && r.method() == method::get) {
             const std::string display(name);
             opts_.log("Starting binary file transfer: " + display);
@@ -4492,41 +4742,57 @@ class static_files {
 
     // Tries the precompressed siblings the client accepts, in the server's order of preference.
     void choose_sibling(std::string_view accept_encoding, const std::string& file,
-                        representation& rep) const {
+                        std::string_view name, const std::string& ext, representation& rep) const {
         static constexpr std::pair<std::string_view, std::string_view> siblings[] = {
             {"br", ".br"}, {"gzip", ".gz"}};
         for (const auto& [coding, suffix] : siblings) {
             if (accept_encoding_quality(accept_encoding, coding) <= 0) continue;
+            representation candidate;
             const std::string path = file + std::string(suffix);
-            detail::unique_fd fd(
-                detail::open_beneath(root_.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY));
-            struct stat st {};
-            if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-            rep.fd = std::move(fd);
-            rep.st = st;
-            rep.coding = coding;
+            if (open_representation(path, name, ext, coding, candidate) != 0) continue;
+            if (!candidate.cached && !S_ISREG(candidate.st.st_mode)) continue;
+            rep = std::move(candidate);
             return;
         }
     }
 
+    using field_list = std::vector<std::pair<std::string_view, std::string>>;
+
     // ETag, Last-Modified, Cache-Control and Vary: the fields a 304 repeats (RFC 9110 §15.4.5).
-    void add_entity_fields(response& res, const std::string& etag, std::time_t mtime,
-                           const std::string& ext, bool compressible) const {
+    field_list validator_fields(const std::string& etag, std::time_t mtime,
+                                const std::string& ext) const {
+        field_list f;
         if (opts_.validators) {
-            res.add_header("ETag", etag);
+            f.emplace_back("ETag", etag);
             char date[detail::http_date_size];
             detail::format_http_date(mtime, date);
-            res.add_header("Last-Modified", std::string_view(date, sizeof date));
+            f.emplace_back("Last-Modified", std::string(date, sizeof date));
         }
         const auto cc = opts_.cache_control.find(ext);
         const std::string& cache_control =
             cc != opts_.cache_control.end() ? cc->second : opts_.default_cache_control;
-        if (!cache_control.empty()) res.add_header("Cache-Control", cache_control);
-        if (compressible) res.add_header("Vary", "Accept-Encoding");
+        if (!cache_control.empty()) f.emplace_back("Cache-Control", cache_control);
+        if (opts_.precompressed && detail::compressible_type(ext))
+            f.emplace_back("Vary", "Accept-Encoding");
+        return f;
     }
-    static void copy_entity_fields(const response& from, response& to) {
-        for (const char* f : {"Last-Modified", "Cache-Control", "Vary"})
-            if (const auto v = from.header(f)) to.set_header(f, *v);
+
+    // Every field of a 200 for the representation (a 206 adds Content-Range).
+    field_list entity_fields(const std::string& etag, std::time_t mtime, std::string_view name,
+                             const std::string& ext, std::string_view coding) const {
+        field_list f = validator_fields(etag, mtime, ext);
+        if (opts_.download.contains(ext)) {
+            // The spec's download mode: a generic type, so browsers save rather than render.
+            f.emplace_back("Content-Type", "application/octet-stream");
+            f.emplace_back("Content-Disposition", detail::attachment_disposition(name));
+        } else {
+            const auto type = types_.find(ext);
+            f.emplace_back("Content-Type",
+                           type != types_.end() ? type->second : "application/octet-stream");
+        }
+        if (!coding.empty()) f.emplace_back("Content-Encoding", std::string(coding));
+        if (opts_.ranges) f.emplace_back("Accept-Ranges", "bytes");
+        return f;
     }
 
     // RFC 9110 §13.2.2: If-Match, then If-Unmodified-Since, then If-None-Match, then
@@ -4693,6 +4959,8 @@ class static_files {
 
     static_files_options opts_;
     detail::unique_fd root_;
+    std::uint64_t id_ = detail::static_files_ids.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t validity_ms_ = 1000;
     std::map<std::string, std::string, std::less<>> types_;
 };
 
@@ -4757,6 +5025,7 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
     switch (r.kind()) {
     case response::body_kind::none: has_length = true; break;
     case response::body_kind::bytes:
+    case response::body_kind::shared:
         length = r.body().size();
         has_length = true;
         break;
@@ -4796,6 +5065,7 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
     else if (c.version_minor == 0)
         out.append("Connection: keep-alive\r\n");
     out.append(r.fields());
+    out.append(r.shared_fields());
     out.append("\r\n");
     return res;
 }
@@ -5100,17 +5370,19 @@ struct engine_shared {
 
 /// One piece of queued output. Pieces are written strictly in order.
 struct out_segment {
-    enum kind_t : std::uint8_t { buf, str, file, stream, notify };
+    enum kind_t : std::uint8_t { buf, str, view, file, stream, notify };
     kind_t kind = buf;
     bool chunked = false;     // stream: chunked framing (else close-delimited)
     bool src_done = false;    // stream: the source reported its end
     std::size_t a = 0, b = 0; // buf: [a, b) of io_state::out; str: a = offset in `data`;
                               // stream: pending [a, b) of io_state::sbuf
     std::string data;         // str: a large in-memory body, moved from the response
-    unique_fd fd;             // file: the body's descriptor
-    std::uint64_t off = 0;    // file: next offset
-    std::uint64_t left = 0;   // file: bytes still to send; notify: the body's size
-    std::string access;       // notify: "METHOD TARGET" for the access log, if enabled
+    std::string_view viewed;  // view: a large shared body, kept alive by `keep`
+    std::shared_ptr<const shared_entity> keep;
+    unique_fd fd;           // file: the body's descriptor
+    std::uint64_t off = 0;  // file: next offset
+    std::uint64_t left = 0; // file: bytes still to send; notify: the body's size
+    std::string access;     // notify: "METHOD TARGET" for the access log, if enabled
     http::status status = http::status::ok; // notify: the response's status
     std::uint8_t version_minor = 1;         // notify: the request's version
     response::stream_source src;
@@ -6048,10 +6320,18 @@ class worker final : private completion_sink {
         switch (hr.framing) {
         case framing::none: push_buf(io, from); return;
         case framing::length:
-            if (res.kind() == response::body_kind::bytes) {
+            if (res.kind() == response::body_kind::bytes ||
+                res.kind() == response::body_kind::shared) {
                 if (res.body().size() <= copy_body_limit) {
                     io.out.append(res.body()); // one writev for head and body
                     push_buf(io, from);
+                } else if (res.kind() == response::body_kind::shared) {
+                    push_buf(io, from);
+                    out_segment s;
+                    s.kind = out_segment::view;
+                    s.viewed = res.body();
+                    s.keep = res.shared();
+                    io.segs.push_back(std::move(s));
                 } else {
                     push_buf(io, from);
                     out_segment s;
@@ -6091,7 +6371,8 @@ class worker final : private completion_sink {
             io_result r = io_result::done;
             switch (s.kind) {
             case out_segment::buf:
-            case out_segment::str: r = write_bytes(c, io); break;
+            case out_segment::str:
+            case out_segment::view: r = write_bytes(c, io); break;
             case out_segment::notify: notify(c, io, s); break;
             case out_segment::file: r = write_file(c, s); break;
             case out_segment::stream: r = write_stream(c, io, s); break;
@@ -6139,6 +6420,9 @@ class worker final : private completion_sink {
             } else if (s.kind == out_segment::str) {
                 iov[cnt].iov_base = const_cast<char*>(s.data.data()) + s.a;
                 iov[cnt].iov_len = s.data.size() - s.a;
+            } else if (s.kind == out_segment::view) {
+                iov[cnt].iov_base = const_cast<char*>(s.viewed.data()) + s.a;
+                iov[cnt].iov_len = s.viewed.size() - s.a;
             } else if (s.kind == out_segment::notify) {
                 continue; // reported below once the bytes before it are written
             } else {
@@ -6173,13 +6457,16 @@ class worker final : private completion_sink {
                 notify(c, io, s);
                 continue;
             }
-            const std::size_t len = s.kind == out_segment::buf ? s.b - s.a : s.data.size() - s.a;
+            const std::size_t len = s.kind == out_segment::buf   ? s.b - s.a
+                                    : s.kind == out_segment::str ? s.data.size() - s.a
+                                                                 : s.viewed.size() - s.a;
             const std::size_t take = std::min(left, len);
             s.a += take;
             left -= take;
-            if (s.kind == out_segment::str) io.body_progress += take;
+            if (s.kind != out_segment::buf) io.body_progress += take;
             if (take < len) break;
             if (s.kind == out_segment::str) s.data = std::string();
+            if (s.kind == out_segment::view) s.keep = nullptr;
             ++io.seg_head;
         }
         if (static_cast<std::size_t>(n) < total) {

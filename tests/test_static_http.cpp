@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -295,6 +296,66 @@ TEST_CASE("static http: the spec's chunked mode serves ranges and validators too
     const auto nm = c.read_response();
     REQUIRE(nm);
     CHECK(nm->status == 304);
+}
+
+TEST_CASE(
+    "static http: small files come from the per-thread cache, changes show after its validity") {
+    site s;
+    const http::static_files files(
+        {.root = s.dir.path().string(), .cache_validity = std::chrono::milliseconds(150)});
+    auto get = [&](std::string_view target, std::string_view extra = {}) {
+        const std::string raw = req("GET", target, extra);
+        http::request r;
+        REQUIRE(http::parse_request(raw, r).state == http::parse_status::complete);
+        auto res = files(r);
+        REQUIRE(res);
+        return std::move(*res);
+    };
+    auto first = get("/page.html");
+    CHECK(first.kind() == http::response::body_kind::shared); // from memory, nothing left open
+    CHECK(first.body() == s.page);
+    auto second = get("/page.html");
+    CHECK(second.shared() == first.shared()); // the same entity: no re-read
+    auto ranged = get("/page.html", "Range: bytes=2-5\r\n");
+    CHECK(ranged.code() == http::status::partial_content);
+    CHECK(ranged.body() == s.page.substr(2, 4));
+    auto nm = get("/page.html", "If-None-Match: " + std::string(*first.header("ETag")) + "\r\n");
+    CHECK(nm.code() == http::status::not_modified);
+    CHECK(nm.header("ETag") == first.header("ETag"));
+    CHECK_FALSE(nm.header("Content-Type")); // a 304 repeats validators, not the content's type
+
+    const std::string changed = "<p>changed, and longer than before</p>\n";
+    s.write("page.html", changed);
+    CHECK(get("/page.html").body() == s.page); // within the validity: the cached copy
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // let the validity lapse
+    auto fresh = get("/page.html");
+    CHECK(fresh.body() == changed);
+    CHECK(fresh.header("ETag") != first.header("ETag"));
+
+    // A sibling that did not exist is found once the negative entry lapses.
+    s.write("plain.html.gz", "late gzip sibling");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(get("/plain.html", "Accept-Encoding: gzip\r\n").body() == "late gzip sibling");
+
+    // Large files are not cached: they go out with sendfile.
+    CHECK(get("/big.txt").kind() == http::response::body_kind::file);
+}
+
+TEST_CASE("static http: a cache full of entries starts over and stays correct") {
+    site s;
+    for (int i = 0; i < 40; ++i)
+        s.write("f" + std::to_string(i) + ".html", "file " + std::to_string(i));
+    const http::static_files files({.root = s.dir.path().string(), .cache_max_entries = 8});
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 40; ++i) {
+            const std::string raw = req("GET", "/f" + std::to_string(i) + ".html");
+            http::request r;
+            REQUIRE(http::parse_request(raw, r).state == http::parse_status::complete);
+            const auto res = files(r);
+            REQUIRE(res);
+            CHECK(res->body() == "file " + std::to_string(i));
+        }
+    }
 }
 
 TEST_CASE("static http: curl -C - resumes an interrupted download byte-exactly") {

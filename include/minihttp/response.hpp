@@ -9,9 +9,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -35,6 +37,14 @@ struct completion_sink {
 struct responder_access;
 } // namespace detail
 
+/// Immutable response parts that many responses share: prebuilt field lines and content, e.g.
+/// a cached small file. Build it once, then `response::set_shared` costs a reference count.
+/// Thread-safety: immutable after construction, so shared freely across threads.
+struct shared_entity {
+    std::string fields; ///< serialised field lines, "Name: value\r\n" each; not re-validated
+    std::string body;   ///< the content
+};
+
 /// What happened to a response, reported to its `on_sent` callback.
 struct delivery {
     std::uint64_t body_bytes = 0; ///< content bytes written (0 for HEAD and bodiless statuses)
@@ -57,7 +67,7 @@ class response {
     /// the connection's worker thread each time the socket can take more; it must not block.
     using stream_source = std::function<std::ptrdiff_t(char* buf, std::size_t capacity)>;
 
-    enum class body_kind : std::uint8_t { none, bytes, file, stream, deferred };
+    enum class body_kind : std::uint8_t { none, bytes, file, stream, deferred, shared };
 
     /// Called once when the response has been written completely, or when the connection ends
     /// first. Runs on the connection's worker thread; must not block.
@@ -72,6 +82,7 @@ class response {
             fields_ = std::move(o.fields_);
             body_ = std::move(o.body_);
             stream_ = std::move(o.stream_);
+            shared_ = std::move(o.shared_);
             deferred_ = std::move(o.deferred_);
             on_sent_ = std::move(o.on_sent_);
             file_fd_ = std::exchange(o.file_fd_, -1);
@@ -148,15 +159,17 @@ class response {
         }
         return removed;
     }
-    /// The value of the first field named `name`, if any. Valid until the response changes.
+    /// The value of the first field named `name`, if any, among this response's own fields
+    /// and then a shared entity's. Valid until the response changes.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept {
-        const std::string_view f = fields_;
-        for (std::size_t pos = 0; pos < f.size();) {
-            const auto eol = f.find("\r\n", pos);
-            const auto colon = f.find(':', pos);
-            if (detail::iequals(f.substr(pos, colon - pos), name))
-                return f.substr(colon + 2, eol - colon - 2);
-            pos = eol + 2;
+        for (const std::string_view f : {std::string_view(fields_), shared_fields()}) {
+            for (std::size_t pos = 0; pos < f.size();) {
+                const auto eol = f.find("\r\n", pos);
+                const auto colon = f.find(':', pos);
+                if (detail::iequals(f.substr(pos, colon - pos), name))
+                    return f.substr(colon + 2, eol - colon - 2);
+                pos = eol + 2;
+            }
         }
         return std::nullopt;
     }
@@ -168,6 +181,7 @@ class response {
         if (!content_type.empty()) set_header("Content-Type", content_type);
         close_file();
         stream_ = nullptr;
+        shared_ = nullptr;
         body_ = std::move(data);
         kind_ = body_kind::bytes;
         return *this;
@@ -181,6 +195,7 @@ class response {
         close_file();
         body_.clear();
         stream_ = nullptr;
+        shared_ = nullptr;
         file_fd_ = fd;
         file_offset_ = offset;
         file_length_ = length;
@@ -193,14 +208,39 @@ class response {
         if (!content_type.empty()) set_header("Content-Type", content_type);
         close_file();
         body_.clear();
+        shared_ = nullptr;
         stream_ = std::move(source);
         kind_ = body_kind::stream;
         return *this;
     }
 
+    /// Uses a shared entity: its fields follow this response's own, and its content — or the
+    /// part [offset, offset + length) of it, for a range — is the body. No copy is made.
+    response& set_shared(std::shared_ptr<const shared_entity> e, std::size_t offset = 0,
+                         std::size_t length = std::string::npos) {
+        close_file();
+        body_.clear();
+        stream_ = nullptr;
+        file_offset_ = std::min(offset, e->body.size());
+        file_length_ = std::min(length, e->body.size() - file_offset_);
+        shared_ = std::move(e);
+        kind_ = body_kind::shared;
+        return *this;
+    }
+
     [[nodiscard]] body_kind kind() const noexcept { return kind_; }
-    /// The in-memory body (empty unless `kind() == body_kind::bytes`).
-    [[nodiscard]] std::string_view body() const noexcept { return body_; }
+    /// The in-memory body: bytes, or the shared entity's part (empty for other kinds).
+    [[nodiscard]] std::string_view body() const noexcept {
+        if (kind_ == body_kind::shared)
+            return std::string_view(shared_->body).substr(file_offset_, file_length_);
+        return body_;
+    }
+    /// The shared entity's prebuilt field lines ("" without one).
+    [[nodiscard]] std::string_view shared_fields() const noexcept {
+        return shared_ ? std::string_view(shared_->fields) : std::string_view{};
+    }
+    /// Keeps a shared body alive while the engine sends it.
+    [[nodiscard]] std::shared_ptr<const shared_entity> shared() const noexcept { return shared_; }
     [[nodiscard]] int file_descriptor() const noexcept { return file_fd_; }
     [[nodiscard]] std::uint64_t file_offset() const noexcept { return file_offset_; }
     [[nodiscard]] std::uint64_t file_length() const noexcept { return file_length_; }
@@ -248,6 +288,7 @@ class response {
     std::string fields_;
     std::string body_;
     stream_source stream_;
+    std::shared_ptr<const shared_entity> shared_;
     std::function<void(responder)> deferred_;
     sent_callback on_sent_;
     std::uint64_t file_offset_ = 0;

@@ -60,6 +60,7 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
     switch (r.kind()) {
     case response::body_kind::none: has_length = true; break;
     case response::body_kind::bytes:
+    case response::body_kind::shared:
         length = r.body().size();
         has_length = true;
         break;
@@ -99,6 +100,7 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
     else if (c.version_minor == 0)
         out.append("Connection: keep-alive\r\n");
     out.append(r.fields());
+    out.append(r.shared_fields());
     out.append("\r\n");
     return res;
 }

@@ -165,17 +165,19 @@ struct engine_shared {
 
 /// One piece of queued output. Pieces are written strictly in order.
 struct out_segment {
-    enum kind_t : std::uint8_t { buf, str, file, stream, notify };
+    enum kind_t : std::uint8_t { buf, str, view, file, stream, notify };
     kind_t kind = buf;
     bool chunked = false;     // stream: chunked framing (else close-delimited)
     bool src_done = false;    // stream: the source reported its end
     std::size_t a = 0, b = 0; // buf: [a, b) of io_state::out; str: a = offset in `data`;
                               // stream: pending [a, b) of io_state::sbuf
     std::string data;         // str: a large in-memory body, moved from the response
-    unique_fd fd;             // file: the body's descriptor
-    std::uint64_t off = 0;    // file: next offset
-    std::uint64_t left = 0;   // file: bytes still to send; notify: the body's size
-    std::string access;       // notify: "METHOD TARGET" for the access log, if enabled
+    std::string_view viewed;  // view: a large shared body, kept alive by `keep`
+    std::shared_ptr<const shared_entity> keep;
+    unique_fd fd;           // file: the body's descriptor
+    std::uint64_t off = 0;  // file: next offset
+    std::uint64_t left = 0; // file: bytes still to send; notify: the body's size
+    std::string access;     // notify: "METHOD TARGET" for the access log, if enabled
     http::status status = http::status::ok; // notify: the response's status
     std::uint8_t version_minor = 1;         // notify: the request's version
     response::stream_source src;
@@ -1113,10 +1115,18 @@ class worker final : private completion_sink {
         switch (hr.framing) {
         case framing::none: push_buf(io, from); return;
         case framing::length:
-            if (res.kind() == response::body_kind::bytes) {
+            if (res.kind() == response::body_kind::bytes ||
+                res.kind() == response::body_kind::shared) {
                 if (res.body().size() <= copy_body_limit) {
                     io.out.append(res.body()); // one writev for head and body
                     push_buf(io, from);
+                } else if (res.kind() == response::body_kind::shared) {
+                    push_buf(io, from);
+                    out_segment s;
+                    s.kind = out_segment::view;
+                    s.viewed = res.body();
+                    s.keep = res.shared();
+                    io.segs.push_back(std::move(s));
                 } else {
                     push_buf(io, from);
                     out_segment s;
@@ -1156,7 +1166,8 @@ class worker final : private completion_sink {
             io_result r = io_result::done;
             switch (s.kind) {
             case out_segment::buf:
-            case out_segment::str: r = write_bytes(c, io); break;
+            case out_segment::str:
+            case out_segment::view: r = write_bytes(c, io); break;
             case out_segment::notify: notify(c, io, s); break;
             case out_segment::file: r = write_file(c, s); break;
             case out_segment::stream: r = write_stream(c, io, s); break;
@@ -1204,6 +1215,9 @@ class worker final : private completion_sink {
             } else if (s.kind == out_segment::str) {
                 iov[cnt].iov_base = const_cast<char*>(s.data.data()) + s.a;
                 iov[cnt].iov_len = s.data.size() - s.a;
+            } else if (s.kind == out_segment::view) {
+                iov[cnt].iov_base = const_cast<char*>(s.viewed.data()) + s.a;
+                iov[cnt].iov_len = s.viewed.size() - s.a;
             } else if (s.kind == out_segment::notify) {
                 continue; // reported below once the bytes before it are written
             } else {
@@ -1238,13 +1252,16 @@ class worker final : private completion_sink {
                 notify(c, io, s);
                 continue;
             }
-            const std::size_t len = s.kind == out_segment::buf ? s.b - s.a : s.data.size() - s.a;
+            const std::size_t len = s.kind == out_segment::buf   ? s.b - s.a
+                                    : s.kind == out_segment::str ? s.data.size() - s.a
+                                                                 : s.viewed.size() - s.a;
             const std::size_t take = std::min(left, len);
             s.a += take;
             left -= take;
-            if (s.kind == out_segment::str) io.body_progress += take;
+            if (s.kind != out_segment::buf) io.body_progress += take;
             if (take < len) break;
             if (s.kind == out_segment::str) s.data = std::string();
+            if (s.kind == out_segment::view) s.keep = nullptr;
             ++io.seg_head;
         }
         if (static_cast<std::size_t>(n) < total) {

@@ -9,6 +9,7 @@
 #include <minihttp/status.hpp>
 #include <minihttp/version.hpp>
 
+#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -53,8 +54,8 @@ class security {
         std::string bind = lower(opts_.bind_host);
         if (!bind.empty() && bind.find(':') != std::string::npos && bind.front() != '[')
             bind = "[" + bind + "]"; // an IPv6 literal in Host is bracketed (RFC 3986 §3.2.2)
-        if (!bind.empty()) names_.insert(bind);
-        for (const auto& h : opts_.extra_hosts) extras_.insert(lower(h));
+        if (!bind.empty()) names_.push_back(bind);
+        for (const auto& h : opts_.extra_hosts) extras_.push_back(lower(h));
     }
 
     std::optional<response> operator()(const request& r) const {
@@ -84,21 +85,31 @@ class security {
     }
 
     /// Whether `host` (a Host value: name or literal, optional ":port") is allowed for `port`.
-    [[nodiscard]] bool host_allowed(std::string_view host, std::uint16_t port) const {
-        const std::string h = lower(host);
-        if (extras_.contains(h)) return true;
-        std::string_view name = h;
-        const auto colon = h.rfind(':');
-        const auto bracket = h.rfind(']');
-        if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
-            if (h.substr(colon + 1) != std::to_string(port)) return false;
-            name = std::string_view(h).substr(0, colon);
-            if (extras_.contains(std::string(name))) return true;
+    /// Allocation-free: it runs on every request.
+    [[nodiscard]] bool host_allowed(std::string_view host, std::uint16_t port) const noexcept {
+        if (any_iequal(extras_, host)) return true;
+        std::string_view name = host;
+        const auto colon = host.rfind(':');
+        const auto bracket = host.rfind(']');
+        if (colon != std::string_view::npos &&
+            (bracket == std::string_view::npos || colon > bracket)) {
+            char digits[8];
+            const auto end = std::to_chars(digits, digits + sizeof digits, port).ptr;
+            if (host.substr(colon + 1) !=
+                std::string_view(digits, static_cast<std::size_t>(end - digits)))
+                return false;
+            name = host.substr(0, colon);
+            if (any_iequal(extras_, name)) return true;
         }
-        return names_.contains(std::string(name));
+        return any_iequal(names_, name);
     }
 
   private:
+    static bool any_iequal(const std::vector<std::string>& set, std::string_view v) noexcept {
+        for (const auto& s : set)
+            if (detail::iequals(s, v)) return true;
+        return false;
+    }
     static std::string lower(std::string_view s) {
         std::string out(s);
         for (char& c : out) c = detail::ascii_lower(c);
@@ -109,8 +120,8 @@ class security {
     }
 
     security_options opts_;
-    std::set<std::string, std::less<>> names_;
-    std::set<std::string, std::less<>> extras_;
+    std::vector<std::string> names_; // a handful: a linear scan beats a set
+    std::vector<std::string> extras_;
 };
 
 MINIHTTP_NAMESPACE_END

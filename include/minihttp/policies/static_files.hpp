@@ -21,7 +21,10 @@
 #include <zlib.h>
 #endif
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <functional>
@@ -33,7 +36,9 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 MINIHTTP_NAMESPACE_BEGIN
 
@@ -85,6 +90,15 @@ struct static_files_options {
     /// Never for ranges, already-compressed types, or files under `gzip_min_size` bytes.
     bool gzip = false;
     std::size_t gzip_min_size = 1024;
+    /// Small-file cache, one per worker thread (no lock): files up to `cache_max_file` bytes
+    /// are kept in memory with their fields prebuilt, and revalidated (open + fstat) at most
+    /// every `cache_validity`, so a hot small file costs no open, fstat, read or close. A
+    /// change on disk is seen within `cache_validity` (0: at every request). `cache_max_file`
+    /// 0 disables it; on-the-fly gzip and the chunked mode bypass it.
+    std::size_t cache_max_file = 64 * 1024;
+    std::size_t cache_max_entries = 1024;   ///< per thread; beyond it the cache starts over
+    std::size_t cache_max_bytes = 16 << 20; ///< per thread; likewise
+    std::chrono::milliseconds cache_validity{1000};
     /// Redirect "/dir" to "/dir/" (301), so relative links in its index resolve.
     bool redirect_directories = true;
     /// Receives refusals and transfer events ("Path traversal/forbidden: ...", "Starting binary
@@ -128,6 +142,86 @@ inline const std::map<std::string, std::string, std::less<>>& default_content_ty
     };
     return table;
 }
+
+/// A small file held in memory: its content and prebuilt fields, and those of its 304.
+/// Immutable once built; shared by the responses that send it.
+struct cached_file {
+    std::shared_ptr<const shared_entity> entity;       ///< fields of a 200 + the content
+    std::shared_ptr<const shared_entity> not_modified; ///< fields of a 304, no content
+    std::string etag;
+    struct stat st {};
+};
+
+/// One cache entry: a file, or the knowledge that there is none (a missing sibling).
+struct cache_slot {
+    std::shared_ptr<const cached_file> file;
+    std::uint64_t checked_ms = 0;
+};
+
+[[nodiscard]] inline bool same_file(const struct stat& a, const struct stat& b) noexcept {
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
+[[nodiscard]] inline std::uint64_t coarse_ms() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000u +
+           static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000u;
+}
+
+/// The small-file cache of one thread, keyed by coding and path. Bounded: when full it
+/// starts over (simple, and a working set that fits never hits the bound).
+class file_cache {
+  public:
+    file_cache(std::size_t max_entries, std::size_t max_bytes)
+        : max_entries_(max_entries), max_bytes_(max_bytes) {}
+
+    cache_slot* find(std::string_view coding, std::string_view path) {
+        make_key(coding, path);
+        const auto it = map_.find(std::string_view(key_));
+        return it == map_.end() ? nullptr : &it->second;
+    }
+    void put(std::string_view coding, std::string_view path,
+             std::shared_ptr<const cached_file> file, std::uint64_t now) {
+        const std::size_t size = file ? file->entity->body.size() : 0;
+        make_key(coding, path);
+        auto it = map_.find(std::string_view(key_));
+        if (it == map_.end()) {
+            if (map_.size() >= max_entries_ || bytes_ + size > max_bytes_) {
+                map_.clear();
+                bytes_ = 0;
+            }
+            it = map_.emplace(key_, cache_slot{}).first;
+        } else if (it->second.file) {
+            bytes_ -= it->second.file->entity->body.size();
+        }
+        it->second.file = std::move(file);
+        it->second.checked_ms = now;
+        bytes_ += size;
+    }
+
+  private:
+    struct hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    void make_key(std::string_view coding, std::string_view path) {
+        key_.assign(coding).push_back('\n');
+        key_.append(path);
+    }
+
+    std::unordered_map<std::string, cache_slot, hash, std::equal_to<>> map_;
+    std::string key_; // reused for lookups: no allocation per request
+    std::size_t bytes_ = 0;
+    std::size_t max_entries_;
+    std::size_t max_bytes_;
+};
+
+/// Distinguishes the caches of different `static_files` instances on one thread.
+inline std::atomic<std::uint64_t> static_files_ids{1};
 
 /// Types worth compressing: text, and text-like formats (images and archives already are).
 [[nodiscard]] inline bool compressible_type(std::string_view ext) noexcept {
@@ -195,6 +289,8 @@ class static_files {
         types_ = detail::default_content_types();
         for (auto& [ext, type] : opts_.content_types) types_[ext] = type;
         if (opts_.chunk_size == 0) opts_.chunk_size = 8192;
+        validity_ms_ =
+            static_cast<std::uint64_t>(std::max<std::int64_t>(0, opts_.cache_validity.count()));
     }
 
     /// Answers GET and HEAD for origin-form targets; anything else passes.
@@ -215,7 +311,7 @@ class static_files {
   private:
     response serve(const request& r) const {
         const std::string_view raw = r.path();
-        std::string rel;
+        thread_local std::string rel; // reused: no allocation per request once warm
         const detail::path_check check = detail::decode_request_path(raw, rel);
         if (!check.ok) return refuse(status::forbidden, raw, check.reason);
 
@@ -227,50 +323,150 @@ class static_files {
         }
         if (detail::has_hidden_segment(rel)) return refuse(status::forbidden, raw, "hidden file");
 
-        std::string file = rel;
+        thread_local std::string file;
+        file = rel;
         if (dir_request) file += opts_.index;
-        detail::unique_fd fd(
-            detail::open_beneath(root_.get(), file, O_RDONLY | O_NONBLOCK | O_NOCTTY));
-        if (!fd) return open_error(raw, errno);
-        struct stat st {};
-        if (::fstat(fd.get(), &st) != 0) return open_error(raw, errno);
-        if (S_ISDIR(st.st_mode)) {
-            if (!opts_.redirect_directories) return not_found(raw);
-            // RFC 9110 §15.4.2: the resource lives at "dir/"; relative links need the slash.
-            std::string location(raw);
-            location.push_back('/');
-            if (!r.query().empty()) location.append("?").append(r.query());
-            response res = response::text("301 Moved Permanently\n", status::moved_permanently);
-            res.add_header("Location", location);
-            return res;
-        }
-        if (!S_ISREG(st.st_mode)) return refuse(status::forbidden, raw, "not a regular file");
         const std::string_view name = last_segment(file);
         const std::string ext = extension_of(name);
+        representation rep;
+        if (const int err = open_representation(file, name, ext, {}, rep); err != 0)
+            return open_error(raw, err);
+        if (!rep.cached) {
+            if (S_ISDIR(rep.st.st_mode)) {
+                if (!opts_.redirect_directories) return not_found(raw);
+                // RFC 9110 §15.4.2: the resource lives at "dir/"; relative links need the slash.
+                std::string location(raw);
+                location.push_back('/');
+                if (!r.query().empty()) location.append("?").append(r.query());
+                response res = response::text("301 Moved Permanently\n", status::moved_permanently);
+                res.add_header("Location", location);
+                return res;
+            }
+            if (!S_ISREG(rep.st.st_mode))
+                return refuse(status::forbidden, raw, "not a regular file");
+        }
         if (!allowed(ext)) return unsupported(raw); // e.g. a file without an extension
-        return send(r, std::move(fd), st, file, name, ext);
+        return send(r, std::move(rep), file, name, ext);
     }
 
-    // A representation chosen for the request: the file itself, or a precompressed sibling.
+    // A representation chosen for the request: the file or a precompressed sibling, either
+    // from the small-file cache or open.
     struct representation {
+        std::shared_ptr<const detail::cached_file> cached;
         detail::unique_fd fd;
         struct stat st {};
         std::string_view coding; // "" identity, "br", "gzip"
     };
 
-    response send(const request& r, detail::unique_fd fd, const struct stat& st,
-                  const std::string& file, std::string_view name, const std::string& ext) const {
-        representation rep{std::move(fd), st, {}};
+    // Opens `path` beneath the root, or takes it from this thread's cache (revalidated at most
+    // every `cache_validity`). Small regular files are read into the cache; others stay open.
+    // Returns 0 or an errno.
+    int open_representation(const std::string& path, std::string_view name, const std::string& ext,
+                            std::string_view coding, representation& out) const {
+        out.coding = coding;
+        detail::file_cache* cache = caching() ? &local_cache() : nullptr;
+        const std::uint64_t now = cache != nullptr ? detail::coarse_ms() : 0;
+        detail::cache_slot* slot = nullptr;
+        if (cache != nullptr) {
+            slot = cache->find(coding, path);
+            if (slot != nullptr && now - slot->checked_ms < validity_ms_) {
+                if (!slot->file) return ENOENT;
+                out.cached = slot->file;
+                out.st = slot->file->st;
+                return 0;
+            }
+        }
+        detail::unique_fd fd(
+            detail::open_beneath(root_.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+        if (!fd) {
+            const int err = errno;
+            if (cache != nullptr && err == ENOENT) cache->put(coding, path, nullptr, now);
+            return err;
+        }
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) return errno;
+        if (cache != nullptr && S_ISREG(st.st_mode) &&
+            static_cast<std::uint64_t>(st.st_size) <= opts_.cache_max_file) {
+            if (slot != nullptr && slot->file && detail::same_file(slot->file->st, st)) {
+                slot->checked_ms = now; // unchanged: a fresh lease, no read
+                out.cached = slot->file;
+                out.st = st;
+                return 0;
+            }
+            if (auto loaded = load(fd.get(), st, name, ext, coding)) {
+                out.cached = std::move(loaded);
+                out.st = st;
+                cache->put(coding, path, out.cached, now);
+                return 0;
+            }
+        }
+        out.fd = std::move(fd);
+        out.st = st;
+        return 0;
+    }
+
+    // Reads a small file and prebuilds its fields and those of its 304.
+    std::shared_ptr<const detail::cached_file> load(int fd, const struct stat& st,
+                                                    std::string_view name, const std::string& ext,
+                                                    std::string_view coding) const {
+        auto entity = std::make_shared<shared_entity>();
+        entity->body.resize(static_cast<std::size_t>(st.st_size));
+        std::size_t got = 0;
+        while (got < entity->body.size()) {
+            const ssize_t n = ::pread(fd, entity->body.data() + got, entity->body.size() - got,
+                                      static_cast<off_t>(got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return nullptr; // shrank or failed: serve it open instead
+            got += static_cast<std::size_t>(n);
+        }
+        auto file = std::make_shared<detail::cached_file>();
+        file->st = st;
+        file->etag = etag_of(st);
+        for (const auto& [n, v] : entity_fields(file->etag, st.st_mtim.tv_sec, name, ext, coding))
+            entity->fields.append(n).append(": ").append(v).append("\r\n");
+        auto not_modified = std::make_shared<shared_entity>();
+        for (const auto& [n, v] : validator_fields(file->etag, st.st_mtim.tv_sec, ext))
+            not_modified->fields.append(n).append(": ").append(v).append("\r\n");
+        file->entity = std::move(entity);
+        file->not_modified = std::move(not_modified);
+        return file;
+    }
+
+    [[nodiscard]] bool caching() const noexcept {
+        // The spec's chunked mode streams from the file by definition; gzip streams too.
+        return opts_.cache_max_file > 0 && !opts_.gzip && !opts_.chunked &&
+               opts_.cache_max_entries > 0;
+    }
+    // This thread's cache for this instance: workers never share it, so no lock is taken.
+    detail::file_cache& local_cache() const {
+        thread_local std::unordered_map<std::uint64_t, detail::file_cache> caches;
+        auto it = caches.find(id_);
+        if (it == caches.end())
+            it = caches
+                     .emplace(id_,
+                              detail::file_cache(opts_.cache_max_entries, opts_.cache_max_bytes))
+                     .first;
+        return it->second;
+    }
+
+    static std::string etag_of(const struct stat& st) {
+        return make_etag(static_cast<std::uint64_t>(st.st_ino),
+                         static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec,
+                         st.st_mtim.tv_nsec);
+    }
+
+    response send(const request& r, representation rep, const std::string& file,
+                  std::string_view name, const std::string& ext) const {
         const bool compressible = opts_.precompressed && detail::compressible_type(ext);
         const auto range_field = opts_.ranges ? r.header("Range") : std::nullopt;
         // Precompressed siblings (nginx's gzip_static): only when no range is asked for, so that
         // a range always refers to the identity bytes a download manager resumes.
         if (compressible && !range_field) {
-            if (const auto ae = r.header("Accept-Encoding")) choose_sibling(*ae, file, rep);
+            if (const auto ae = r.header("Accept-Encoding"))
+                choose_sibling(*ae, file, name, ext, rep);
         }
         const std::uint64_t size = static_cast<std::uint64_t>(rep.st.st_size);
-        std::string etag = make_etag(static_cast<std::uint64_t>(rep.st.st_ino), size,
-                                     rep.st.st_mtim.tv_sec, rep.st.st_mtim.tv_nsec);
+        std::string etag = rep.cached ? rep.cached->etag : etag_of(rep.st);
         bool deflate = false;
 #ifdef MINIHTTP_WITH_ZLIB
         if (opts_.gzip && compressible && rep.coding.empty() && !range_field &&
@@ -285,26 +481,20 @@ class static_files {
 #endif
         const std::time_t mtime = rep.st.st_mtim.tv_sec;
 
-        response res;
-        add_entity_fields(res, etag, mtime, ext, compressible);
         if (auto pre = preconditions(r, etag, mtime)) { // 304 or 412 (RFC 9110 §13.2.2)
-            pre->set_header("ETag", etag);
-            if (pre->code() == status::not_modified) copy_entity_fields(res, *pre);
+            if (pre->code() == status::not_modified) {
+                if (rep.cached)
+                    pre->set_shared(rep.cached->not_modified);
+                else
+                    for (const auto& [n, v] : validator_fields(etag, mtime, ext))
+                        pre->add_header(n, v);
+            } else {
+                pre->set_header("ETag", etag);
+            }
             return std::move(*pre);
         }
 
-        const auto type = types_.find(ext);
-        if (opts_.download.contains(ext)) {
-            // The spec's download mode: a generic type, so browsers save rather than render.
-            res.set_header("Content-Type", "application/octet-stream");
-            res.add_header("Content-Disposition", detail::attachment_disposition(name));
-        } else {
-            res.set_header("Content-Type", type != types_.end() ? std::string_view(type->second)
-                                                                : "application/octet-stream");
-        }
-        if (!rep.coding.empty()) res.add_header("Content-Encoding", rep.coding);
-        if (opts_.ranges) res.add_header("Accept-Ranges", "bytes");
-
+        response res;
         std::uint64_t offset = 0, length = size;
         if (range_field && (r.method() == method::get || r.method() == method::head)) {
             const auto if_range = r.header("If-Range");
@@ -336,10 +526,18 @@ class static_files {
                 }
             }
         }
-        if (deflate)
-            set_gzip_body(res, std::move(rep.fd), size);
-        else
-            set_body(res, std::move(rep.fd), offset, length);
+        if (rep.cached) {
+            // The hot path: fields prebuilt, content in memory, nothing opened.
+            res.set_shared(rep.cached->entity, static_cast<std::size_t>(offset),
+                           static_cast<std::size_t>(length));
+        } else {
+            for (const auto& [n, v] : entity_fields(etag, mtime, name, ext, rep.coding))
+                res.add_header(n, v);
+            if (deflate)
+                set_gzip_body(res, std::move(rep.fd), size);
+            else
+                set_body(res, std::move(rep.fd), offset, length);
+        }
         if (opts_.log && r.method() == method::get) {
             const std::string display(name);
             opts_.log("Starting binary file transfer: " + display);
@@ -356,41 +554,57 @@ class static_files {
 
     // Tries the precompressed siblings the client accepts, in the server's order of preference.
     void choose_sibling(std::string_view accept_encoding, const std::string& file,
-                        representation& rep) const {
+                        std::string_view name, const std::string& ext, representation& rep) const {
         static constexpr std::pair<std::string_view, std::string_view> siblings[] = {
             {"br", ".br"}, {"gzip", ".gz"}};
         for (const auto& [coding, suffix] : siblings) {
             if (accept_encoding_quality(accept_encoding, coding) <= 0) continue;
+            representation candidate;
             const std::string path = file + std::string(suffix);
-            detail::unique_fd fd(
-                detail::open_beneath(root_.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY));
-            struct stat st {};
-            if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-            rep.fd = std::move(fd);
-            rep.st = st;
-            rep.coding = coding;
+            if (open_representation(path, name, ext, coding, candidate) != 0) continue;
+            if (!candidate.cached && !S_ISREG(candidate.st.st_mode)) continue;
+            rep = std::move(candidate);
             return;
         }
     }
 
+    using field_list = std::vector<std::pair<std::string_view, std::string>>;
+
     // ETag, Last-Modified, Cache-Control and Vary: the fields a 304 repeats (RFC 9110 §15.4.5).
-    void add_entity_fields(response& res, const std::string& etag, std::time_t mtime,
-                           const std::string& ext, bool compressible) const {
+    field_list validator_fields(const std::string& etag, std::time_t mtime,
+                                const std::string& ext) const {
+        field_list f;
         if (opts_.validators) {
-            res.add_header("ETag", etag);
+            f.emplace_back("ETag", etag);
             char date[detail::http_date_size];
             detail::format_http_date(mtime, date);
-            res.add_header("Last-Modified", std::string_view(date, sizeof date));
+            f.emplace_back("Last-Modified", std::string(date, sizeof date));
         }
         const auto cc = opts_.cache_control.find(ext);
         const std::string& cache_control =
             cc != opts_.cache_control.end() ? cc->second : opts_.default_cache_control;
-        if (!cache_control.empty()) res.add_header("Cache-Control", cache_control);
-        if (compressible) res.add_header("Vary", "Accept-Encoding");
+        if (!cache_control.empty()) f.emplace_back("Cache-Control", cache_control);
+        if (opts_.precompressed && detail::compressible_type(ext))
+            f.emplace_back("Vary", "Accept-Encoding");
+        return f;
     }
-    static void copy_entity_fields(const response& from, response& to) {
-        for (const char* f : {"Last-Modified", "Cache-Control", "Vary"})
-            if (const auto v = from.header(f)) to.set_header(f, *v);
+
+    // Every field of a 200 for the representation (a 206 adds Content-Range).
+    field_list entity_fields(const std::string& etag, std::time_t mtime, std::string_view name,
+                             const std::string& ext, std::string_view coding) const {
+        field_list f = validator_fields(etag, mtime, ext);
+        if (opts_.download.contains(ext)) {
+            // The spec's download mode: a generic type, so browsers save rather than render.
+            f.emplace_back("Content-Type", "application/octet-stream");
+            f.emplace_back("Content-Disposition", detail::attachment_disposition(name));
+        } else {
+            const auto type = types_.find(ext);
+            f.emplace_back("Content-Type",
+                           type != types_.end() ? type->second : "application/octet-stream");
+        }
+        if (!coding.empty()) f.emplace_back("Content-Encoding", std::string(coding));
+        if (opts_.ranges) f.emplace_back("Accept-Ranges", "bytes");
+        return f;
     }
 
     // RFC 9110 §13.2.2: If-Match, then If-Unmodified-Since, then If-None-Match, then
@@ -557,6 +771,8 @@ class static_files {
 
     static_files_options opts_;
     detail::unique_fd root_;
+    std::uint64_t id_ = detail::static_files_ids.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t validity_ms_ = 1000;
     std::map<std::string, std::string, std::less<>> types_;
 };
 
