@@ -651,6 +651,7 @@ class response {
         if (this != &o) {
             close_file();
             status_ = o.status_;
+            static_fields_ = o.static_fields_;
             fields_ = std::move(o.fields_);
             body_ = std::move(o.body_);
             stream_ = std::move(o.stream_);
@@ -672,7 +673,8 @@ class response {
     /// A `text/plain; charset=utf-8` response.
     [[nodiscard]] static response text(std::string body, http::status s = http::status::ok) {
         response r(s);
-        r.set_body(std::move(body), "text/plain; charset=utf-8");
+        r.set_body(std::move(body));
+        r.static_fields_ = "Content-Type: text/plain; charset=utf-8\r\n"; // no allocation
         return r;
     }
     /// A response that will be produced later, possibly on another thread: the engine calls
@@ -688,7 +690,8 @@ class response {
     /// A `text/html; charset=utf-8` response.
     [[nodiscard]] static response html(std::string body, http::status s = http::status::ok) {
         response r(s);
-        r.set_body(std::move(body), "text/html; charset=utf-8");
+        r.set_body(std::move(body));
+        r.static_fields_ = "Content-Type: text/html; charset=utf-8\r\n";
         return r;
     }
 
@@ -719,6 +722,11 @@ class response {
     /// Removes every field named `name`; returns how many were removed.
     std::size_t remove_header(std::string_view name) {
         std::size_t removed = 0, pos = 0;
+        if (!static_fields_.empty() &&
+            detail::iequals(static_fields_.substr(0, static_fields_.find(':')), name)) {
+            static_fields_ = {};
+            ++removed;
+        }
         while (pos < fields_.size()) {
             const auto eol = fields_.find("\r\n", pos);
             const auto colon = fields_.find(':', pos);
@@ -734,7 +742,8 @@ class response {
     /// The value of the first field named `name`, if any, among this response's own fields
     /// and then a shared entity's. Valid until the response changes.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept {
-        for (const std::string_view f : {std::string_view(fields_), shared_fields()}) {
+        for (const std::string_view f :
+             {static_fields_, std::string_view(fields_), shared_fields()}) {
             for (std::size_t pos = 0; pos < f.size();) {
                 const auto eol = f.find("\r\n", pos);
                 const auto colon = f.find(':', pos);
@@ -745,8 +754,12 @@ class response {
         }
         return std::nullopt;
     }
-    /// All handler-set field lines, serialised ("Name: value\r\n" each).
+    /// All handler-set field lines, serialised ("Name: value\r\n" each), but for the
+    /// Content-Type of `text` and `html`, which is in `static_fields`.
     [[nodiscard]] std::string_view fields() const noexcept { return fields_; }
+    /// Field lines in static storage that precede `fields()`: the Content-Type line `text` and
+    /// `html` set without allocating ("" otherwise).
+    [[nodiscard]] std::string_view static_fields() const noexcept { return static_fields_; }
 
     /// Sets an in-memory body, and Content-Type unless `content_type` is empty.
     response& set_body(std::string data, std::string_view content_type = {}) {
@@ -857,6 +870,7 @@ class response {
         file_fd_ = -1;
     }
 
+    std::string_view static_fields_; // one line in static storage (text/html Content-Type)
     std::string fields_;
     std::string body_;
     stream_source stream_;
@@ -1659,15 +1673,17 @@ constexpr etag_list_result for_each_entity_tag(std::string_view field_value, F&&
                                            std::int64_t mtime_sec, long mtime_nsec) {
     char buf[4 * 16 + 5];
     char* p = buf;
-    char* const end = buf + sizeof buf;
+    // Each number gets exactly its 16 digits of room, so no write can pass the buffer (and
+    // gcc -O3 can prove it: with a shared end pointer it warns of an overflow that cannot be).
+    const auto hex = [&p](std::uint64_t v) { p = std::to_chars(p, p + 16, v, 16).ptr; };
     *p++ = '"';
-    p = std::to_chars(p, end, inode, 16).ptr;
+    hex(inode);
     *p++ = '-';
-    p = std::to_chars(p, end, size, 16).ptr;
+    hex(size);
     *p++ = '-';
-    p = std::to_chars(p, end, static_cast<std::uint64_t>(mtime_sec), 16).ptr;
+    hex(static_cast<std::uint64_t>(mtime_sec));
     *p++ = '.';
-    p = std::to_chars(p, end, static_cast<std::uint64_t>(mtime_nsec), 16).ptr;
+    hex(static_cast<std::uint64_t>(mtime_nsec));
     *p++ = '"';
     return std::string(buf, static_cast<std::size_t>(p - buf));
 }
@@ -3705,6 +3721,8 @@ MINIHTTP_NAMESPACE_END
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -3714,9 +3732,45 @@ MINIHTTP_NAMESPACE_END
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 MINIHTTP_NAMESPACE_BEGIN
+
+namespace detail {
+inline void append_log_part(std::string& out, std::string_view part) { out.append(part); }
+inline void append_log_part(std::string& out, char part) { out.push_back(part); }
+template <class Int>
+requires std::is_integral_v<Int> &&(!std::is_same_v<Int, char>)&&(
+    !std::is_same_v<Int, bool>)inline void append_log_part(std::string& out, Int part) {
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, part);
+    out.append(digits, r.ptr);
+}
+} // namespace detail
+
+/// Hands `sink` one message made of `parts` (strings, characters and integers, concatenated),
+/// built in a buffer this thread reuses: a policy logging on every request allocates nothing
+/// once warm, where `"a" + std::string(b) + ...` would allocate several times per line. Does
+/// nothing if `sink` is empty. The view passed to `sink` is valid only during the call.
+/// Thread-safety: as `sink`; re-entrant (a sink that logs again gets a buffer of its own).
+template <class... Parts>
+void log_to(const std::function<void(std::string_view)>& sink, const Parts&... parts) {
+    if (!sink) return;
+    thread_local std::string reused;
+    thread_local bool busy = false;
+    std::string own;
+    std::string& line = busy ? own : reused;
+    line.clear();
+    (detail::append_log_part(line, parts), ...);
+    const bool was_busy = std::exchange(busy, true);
+    struct release {
+        bool& flag;
+        bool previous;
+        ~release() { flag = previous; }
+    } guard{busy, was_busy};
+    sink(line);
+}
 
 /// Settings of `logger`.
 struct logger_options {
@@ -3768,6 +3822,7 @@ class logger {
         const std::string_view name = current_thread_name();
         if (!name.empty()) line.append("[").append(name).append("] ");
         line.append(msg).push_back('\n');
+        bool wake = false;
         {
             std::lock_guard lock(m_);
             if (pending_.size() + line.size() > opts_.max_pending) {
@@ -3776,14 +3831,22 @@ class logger {
             }
             pending_.append(line);
             ++queued_;
+            // Only an idle writer is woken: a busy one takes this line with its next batch, so
+            // a loaded server pays one wake-up per batch, not a futex call per line.
+            // A gathering writer is told when the batch has grown big enough.
+            wake = writer_idle_ || (pending_.size() >= gather_bytes &&
+                                    pending_.size() - line.size() < gather_bytes);
+            writer_idle_ = false;
         }
-        wake_.notify_one();
+        if (wake) wake_.notify_one();
     }
 
     /// Waits until every line logged before the call has been written (or dropped).
     void flush() {
         std::unique_lock lock(m_);
         const std::uint64_t target = queued_;
+        flush_requested_ = true;
+        wake_.notify_all();
         done_.wait(lock, [&] { return written_ >= target; });
     }
 
@@ -3819,8 +3882,16 @@ class logger {
             std::uint64_t upto;
             {
                 std::unique_lock lock(m_);
+                writer_idle_ = pending_.empty();
                 wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+                writer_idle_ = false;
                 if (pending_.empty() && stopping_) return;
+                // Let a burst gather for a moment: one write per batch of lines, and workers
+                // that need not wake this thread meanwhile (see `log`).
+                wake_.wait_for(lock, gather_time, [this] {
+                    return stopping_ || flush_requested_ || pending_.size() >= gather_bytes;
+                });
+                flush_requested_ = false;
                 batch.swap(pending_);
                 upto = queued_;
             }
@@ -3850,6 +3921,9 @@ class logger {
         }
     }
 
+    static constexpr auto gather_time = std::chrono::milliseconds(5);
+    static constexpr std::size_t gather_bytes = 256 * 1024;
+
     logger_options opts_;
     mutable std::mutex m_;
     std::condition_variable wake_;
@@ -3859,6 +3933,8 @@ class logger {
     std::uint64_t written_ = 0;
     std::uint64_t dropped_ = 0;
     bool stopping_ = false;
+    bool writer_idle_ = false;     // waiting for lines: the next `log` must wake it
+    bool flush_requested_ = false; // `flush` waits: write without gathering
     std::thread writer_;
 };
 
@@ -3931,7 +4007,7 @@ class security {
                 log("Host validation failed: " + std::string(host));
                 return response::text("403 Forbidden: invalid Host header\n", status::forbidden);
             }
-            if (opts_.log_accepted) log("Host validation: " + std::string(host) + " \u2705");
+            if (opts_.log_accepted) log_to(opts_.log, "Host validation: ", host, " \u2705");
         }
         const method m = r.method();
         if (m != method::options && !opts_.methods.contains(m)) {
@@ -4292,6 +4368,9 @@ struct static_files_options {
     /// Receives refusals and transfer events ("Path traversal/forbidden: ...", "Starting binary
     /// file transfer: ...", "Completed file transfer: ... (N bytes)"); empty: silent.
     std::function<void(std::string_view)> log{};
+    /// Also log the two transfer lines of every GET (the spec's); false: refusals only, and
+    /// a served file costs no log formatting at all.
+    bool log_transfers = true;
 };
 
 namespace detail {
@@ -4654,7 +4733,9 @@ class static_files {
                 choose_sibling(*ae, file, name, ext, rep);
         }
         const std::uint64_t size = static_cast<std::uint64_t>(rep.st.st_size);
-        std::string etag = rep.cached ? rep.cached->etag : etag_of(rep.st);
+        // The cached entry's tag is only viewed: the hot path copies no string.
+        std::string own_etag = rep.cached ? std::string() : etag_of(rep.st);
+        std::string_view etag = rep.cached ? std::string_view(rep.cached->etag) : own_etag;
         bool deflate = false;
 #ifdef MINIHTTP_WITH_ZLIB
         if (opts_.gzip && compressible && rep.coding.empty() && !range_field &&
@@ -4662,7 +4743,9 @@ class static_files {
             const auto ae = r.header("Accept-Encoding");
             deflate = ae && accept_encoding_quality(*ae, "gzip") > 0;
             if (deflate) { // another representation, another tag (RFC 9110 §8.8.3)
-                etag.insert(etag.size() - 1, "-gz");
+                own_etag = etag;
+                own_etag.insert(own_etag.size() - 1, "-gz");
+                etag = own_etag;
                 rep.coding = "gzip";
             }
         }
@@ -4726,15 +4809,15 @@ class static_files {
             else
                 set_body(res, std::move(rep.fd), offset, length);
         }
-        if (opts_.log && r.method() == method::get) {
-            const std::string display(name);
-            opts_.log("Starting binary file transfer: " + display);
-            res.on_sent([log = opts_.log, display](const delivery& d) {
+        if (opts_.log && opts_.log_transfers && r.method() == method::get) {
+            log_to(opts_.log, "Starting binary file transfer: ", name);
+            // `this` outlives every response it made: the policy lives as long as the server.
+            res.on_sent([self = this, display = std::string(name)](const delivery& d) {
                 if (d.complete)
-                    log("Completed file transfer: " + display + " (" +
-                        std::to_string(d.body_bytes) + " bytes)");
+                    log_to(self->opts_.log, "Completed file transfer: ", display, " (",
+                           d.body_bytes, " bytes)");
                 else
-                    log("File transfer interrupted: " + display);
+                    log_to(self->opts_.log, "File transfer interrupted: ", display);
             });
         }
         return res;
@@ -4759,11 +4842,11 @@ class static_files {
     using field_list = std::vector<std::pair<std::string_view, std::string>>;
 
     // ETag, Last-Modified, Cache-Control and Vary: the fields a 304 repeats (RFC 9110 §15.4.5).
-    field_list validator_fields(const std::string& etag, std::time_t mtime,
+    field_list validator_fields(std::string_view etag, std::time_t mtime,
                                 const std::string& ext) const {
         field_list f;
         if (opts_.validators) {
-            f.emplace_back("ETag", etag);
+            f.emplace_back("ETag", std::string(etag));
             char date[detail::http_date_size];
             detail::format_http_date(mtime, date);
             f.emplace_back("Last-Modified", std::string(date, sizeof date));
@@ -4778,7 +4861,7 @@ class static_files {
     }
 
     // Every field of a 200 for the representation (a 206 adds Content-Range).
-    field_list entity_fields(const std::string& etag, std::time_t mtime, std::string_view name,
+    field_list entity_fields(std::string_view etag, std::time_t mtime, std::string_view name,
                              const std::string& ext, std::string_view coding) const {
         field_list f = validator_fields(etag, mtime, ext);
         if (opts_.download.contains(ext)) {
@@ -4798,7 +4881,7 @@ class static_files {
     // RFC 9110 §13.2.2: If-Match, then If-Unmodified-Since, then If-None-Match, then
     // If-Modified-Since; a failed precondition of the first two is 412, of the last two 304
     // (for GET and HEAD; this policy answers nothing else).
-    std::optional<response> preconditions(const request& r, const std::string& etag,
+    std::optional<response> preconditions(const request& r, std::string_view etag,
                                           std::time_t mtime) const {
         if (!opts_.validators) return std::nullopt;
         if (const auto im = all_values(r, "If-Match")) {
@@ -4821,16 +4904,24 @@ class static_files {
         return response::text("412 Precondition Failed\n", status::precondition_failed);
     }
     // The values of every field line named `name`, joined as one list (RFC 9110 §5.3).
-    static std::optional<std::string> all_values(const request& r, std::string_view name) {
-        std::optional<std::string> out;
+    // The field's values joined with ", " (RFC 9110 §5.3), viewed in place when it occurs once
+    // (no allocation); joined in this thread's buffer, valid until the next call, otherwise.
+    static std::optional<std::string_view> all_values(const request& r, std::string_view name) {
+        thread_local std::string joined;
+        std::optional<std::string_view> first;
+        bool several = false;
         for (const auto& f : r.headers()) {
             if (!detail::iequals(f.name, name)) continue;
-            if (out)
-                out->append(", ").append(f.value);
-            else
-                out.emplace(f.value);
+            if (!first) {
+                first = f.value;
+                continue;
+            }
+            if (!several) joined.assign(*first);
+            several = true;
+            joined.append(", ").append(f.value);
         }
-        return out;
+        if (several) return std::string_view(joined);
+        return first;
     }
 
     // A stream deflating the file (gzip wrapper) as the socket drains; its length is unknown,
@@ -5064,6 +5155,7 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
         out.append("Connection: close\r\n");
     else if (c.version_minor == 0)
         out.append("Connection: keep-alive\r\n");
+    out.append(r.static_fields());
     out.append(r.fields());
     out.append(r.shared_fields());
     out.append("\r\n");
@@ -5518,6 +5610,7 @@ class worker final : private completion_sink {
     static constexpr std::size_t initial_buffer = 8192;
     static constexpr std::size_t copy_body_limit = 16 * 1024; // smaller bodies join the head
     static constexpr std::size_t batch_output_limit = 64 * 1024;
+    static constexpr std::size_t max_batch_segments = 48; // write_bytes gathers up to 64 iovecs
     static constexpr std::size_t stream_chunk = 16 * 1024;
     static constexpr std::size_t stream_prefix = 16; // room for the chunk-size line
     static constexpr std::size_t max_free = 256;
@@ -6026,9 +6119,13 @@ class worker final : private completion_sink {
         if (c.io == nullptr) return;
         io_state& io = *c.io;
         while (!c.close_after && c.fd >= 0 && c.ph != phase::handling) {
-            if (io.has_output() &&
-                (io.out.size() >= batch_output_limit || io.segs.back().kind != out_segment::buf))
-                return; // write what is queued before answering more pipelined requests
+            // Pipelined requests are answered into one batch, written by one sendmsg, while
+            // the queue holds heads, small or shared bodies and completion marks; a file, a
+            // stream or a large owned body, a full batch or enough iovecs are written first.
+            if (io.has_output() && (io.out.size() >= batch_output_limit ||
+                                    io.segs.size() - io.seg_head >= max_batch_segments ||
+                                    !batchable(io.segs.back().kind)))
+                return;
             if (!io.head_done) {
                 // Empty lines before a request line are ignored (RFC 9112 §2.2): a CRLF after a
                 // body leaves the connection idle, not half-way through a head. Within the
@@ -6259,6 +6356,12 @@ class worker final : private completion_sink {
         queue_response(c, io, r, false, 1, false);
         c.linger = true;
         c.close_after = true;
+    }
+
+    // Queued output after which another pipelined response may be queued: a large owned body
+    // (str) is written first, so that a batch never holds several of them.
+    static constexpr bool batchable(out_segment::kind_t k) noexcept {
+        return k == out_segment::buf || k == out_segment::view || k == out_segment::notify;
     }
 
     void push_buf(io_state& io, std::size_t from) {

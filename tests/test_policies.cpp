@@ -647,3 +647,63 @@ TEST_CASE("logger: drops lines instead of blocking when the output stalls") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("log_to: concatenates text, characters and integers; re-entrant; empty sink is a no-op") {
+    std::vector<std::string> got;
+    std::function<void(std::string_view)> sink;
+    http::log_to(sink, "never called"); // empty: nothing happens, nothing throws
+    sink = [&](std::string_view m) {
+        got.emplace_back(m);
+        if (got.size() == 1) // a sink that logs again gets its own buffer
+            http::log_to(sink, "inner ", -42, ' ', std::uint64_t{18446744073709551615u});
+    };
+    const std::string name = "photo.jpg";
+    http::log_to(sink, "Completed file transfer: ", name, " (", std::size_t{2453678}, " bytes)");
+    REQUIRE(got.size() == 2);
+    CHECK(got[0] == "Completed file transfer: photo.jpg (2453678 bytes)");
+    CHECK(got[1] == "inner -42 18446744073709551615");
+}
+
+TEST_CASE("logger: a burst of lines from several threads is written whole, in per-thread order") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::string out;
+    std::thread reader([&] {
+        char buf[65536];
+        for (;;) {
+            const ssize_t n = ::read(fds[0], buf, sizeof buf);
+            if (n <= 0) break;
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+    });
+    {
+        http::logger log({.fd = fds[1]});
+        std::vector<std::thread> writers;
+        for (int t = 0; t < 4; ++t)
+            writers.emplace_back([&log, t] {
+                for (int i = 0; i < 5000; ++i) http::log_to(log.sink(), "w", t, " line ", i);
+            });
+        for (auto& w : writers) w.join();
+        log.flush(); // must not wait out the gathering delay forever
+        CHECK(log.dropped() == 0);
+    }
+    ::close(fds[1]);
+    reader.join();
+    ::close(fds[0]);
+    int next[4] = {0, 0, 0, 0};
+    std::size_t lines = 0;
+    for (std::size_t pos = 0; pos < out.size();) {
+        const auto eol = out.find('\n', pos);
+        REQUIRE(eol != std::string::npos);
+        const std::string_view line(out.data() + pos, eol - pos);
+        const auto w = line.find("] w");
+        REQUIRE(w != std::string_view::npos);
+        const int t = line[w + 3] - '0';
+        REQUIRE((t >= 0 && t < 4));
+        CHECK(line.substr(w + 4) == " line " + std::to_string(next[t]));
+        ++next[t];
+        ++lines;
+        pos = eol + 1;
+    }
+    CHECK(lines == 20000);
+}

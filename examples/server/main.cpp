@@ -206,7 +206,8 @@ int main(int argc, char** argv) {
                             .extensions = {"html", "txt", "png", "jpg", "jpeg"},
                             .download = {"txt", "png", "jpg", "jpeg"},
                             .chunked = cfg.chunked_files,
-                            .log = policy_log}),
+                            .log = policy_log,
+                            .log_transfers = !cfg.quiet}),
     };
 
     http::server_options opts;
@@ -222,16 +223,15 @@ int main(int argc, char** argv) {
     };
     if (!cfg.quiet)
         opts.access_log = [say](const http::access_entry& e) {
-            say("Response: " + std::to_string(http::to_int(e.status)) + " " +
-                std::string(http::reason_phrase(e.status)) + " (" + std::to_string(e.body_bytes) +
-                " bytes transferred" + (e.complete ? "" : ", connection lost") + ")");
+            http::log_to(say, "Response: ", http::to_int(e.status), ' ',
+                         http::reason_phrase(e.status), " (", e.body_bytes, " bytes transferred",
+                         e.complete ? "" : ", connection lost", ')');
         };
 
     auto handler = [&app, chatty](const http::request& r) {
         if (chatty)
-            chatty("Request: " + std::string(r.method_name()) + " " + std::string(r.target()) +
-                   " HTTP/1." + std::to_string(r.version_minor()) + " from " +
-                   r.remote().address());
+            http::log_to(chatty, "Request: ", r.method_name(), ' ', r.target(), " HTTP/1.",
+                         r.version_minor(), " from ", r.remote().address());
         return app(r);
     };
     http::server srv(handler, opts);

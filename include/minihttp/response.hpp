@@ -79,6 +79,7 @@ class response {
         if (this != &o) {
             close_file();
             status_ = o.status_;
+            static_fields_ = o.static_fields_;
             fields_ = std::move(o.fields_);
             body_ = std::move(o.body_);
             stream_ = std::move(o.stream_);
@@ -100,7 +101,8 @@ class response {
     /// A `text/plain; charset=utf-8` response.
     [[nodiscard]] static response text(std::string body, http::status s = http::status::ok) {
         response r(s);
-        r.set_body(std::move(body), "text/plain; charset=utf-8");
+        r.set_body(std::move(body));
+        r.static_fields_ = "Content-Type: text/plain; charset=utf-8\r\n"; // no allocation
         return r;
     }
     /// A response that will be produced later, possibly on another thread: the engine calls
@@ -116,7 +118,8 @@ class response {
     /// A `text/html; charset=utf-8` response.
     [[nodiscard]] static response html(std::string body, http::status s = http::status::ok) {
         response r(s);
-        r.set_body(std::move(body), "text/html; charset=utf-8");
+        r.set_body(std::move(body));
+        r.static_fields_ = "Content-Type: text/html; charset=utf-8\r\n";
         return r;
     }
 
@@ -147,6 +150,11 @@ class response {
     /// Removes every field named `name`; returns how many were removed.
     std::size_t remove_header(std::string_view name) {
         std::size_t removed = 0, pos = 0;
+        if (!static_fields_.empty() &&
+            detail::iequals(static_fields_.substr(0, static_fields_.find(':')), name)) {
+            static_fields_ = {};
+            ++removed;
+        }
         while (pos < fields_.size()) {
             const auto eol = fields_.find("\r\n", pos);
             const auto colon = fields_.find(':', pos);
@@ -162,7 +170,8 @@ class response {
     /// The value of the first field named `name`, if any, among this response's own fields
     /// and then a shared entity's. Valid until the response changes.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept {
-        for (const std::string_view f : {std::string_view(fields_), shared_fields()}) {
+        for (const std::string_view f :
+             {static_fields_, std::string_view(fields_), shared_fields()}) {
             for (std::size_t pos = 0; pos < f.size();) {
                 const auto eol = f.find("\r\n", pos);
                 const auto colon = f.find(':', pos);
@@ -173,8 +182,12 @@ class response {
         }
         return std::nullopt;
     }
-    /// All handler-set field lines, serialised ("Name: value\r\n" each).
+    /// All handler-set field lines, serialised ("Name: value\r\n" each), but for the
+    /// Content-Type of `text` and `html`, which is in `static_fields`.
     [[nodiscard]] std::string_view fields() const noexcept { return fields_; }
+    /// Field lines in static storage that precede `fields()`: the Content-Type line `text` and
+    /// `html` set without allocating ("" otherwise).
+    [[nodiscard]] std::string_view static_fields() const noexcept { return static_fields_; }
 
     /// Sets an in-memory body, and Content-Type unless `content_type` is empty.
     response& set_body(std::string data, std::string_view content_type = {}) {
@@ -285,6 +298,7 @@ class response {
         file_fd_ = -1;
     }
 
+    std::string_view static_fields_; // one line in static storage (text/html Content-Type)
     std::string fields_;
     std::string body_;
     stream_source stream_;

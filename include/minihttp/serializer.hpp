@@ -99,6 +99,7 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
         out.append("Connection: close\r\n");
     else if (c.version_minor == 0)
         out.append("Connection: keep-alive\r\n");
+    out.append(r.static_fields());
     out.append(r.fields());
     out.append(r.shared_fields());
     out.append("\r\n");

@@ -313,6 +313,7 @@ class worker final : private completion_sink {
     static constexpr std::size_t initial_buffer = 8192;
     static constexpr std::size_t copy_body_limit = 16 * 1024; // smaller bodies join the head
     static constexpr std::size_t batch_output_limit = 64 * 1024;
+    static constexpr std::size_t max_batch_segments = 48; // write_bytes gathers up to 64 iovecs
     static constexpr std::size_t stream_chunk = 16 * 1024;
     static constexpr std::size_t stream_prefix = 16; // room for the chunk-size line
     static constexpr std::size_t max_free = 256;
@@ -821,9 +822,13 @@ class worker final : private completion_sink {
         if (c.io == nullptr) return;
         io_state& io = *c.io;
         while (!c.close_after && c.fd >= 0 && c.ph != phase::handling) {
-            if (io.has_output() &&
-                (io.out.size() >= batch_output_limit || io.segs.back().kind != out_segment::buf))
-                return; // write what is queued before answering more pipelined requests
+            // Pipelined requests are answered into one batch, written by one sendmsg, while
+            // the queue holds heads, small or shared bodies and completion marks; a file, a
+            // stream or a large owned body, a full batch or enough iovecs are written first.
+            if (io.has_output() && (io.out.size() >= batch_output_limit ||
+                                    io.segs.size() - io.seg_head >= max_batch_segments ||
+                                    !batchable(io.segs.back().kind)))
+                return;
             if (!io.head_done) {
                 // Empty lines before a request line are ignored (RFC 9112 §2.2): a CRLF after a
                 // body leaves the connection idle, not half-way through a head. Within the
@@ -1054,6 +1059,12 @@ class worker final : private completion_sink {
         queue_response(c, io, r, false, 1, false);
         c.linger = true;
         c.close_after = true;
+    }
+
+    // Queued output after which another pipelined response may be queued: a large owned body
+    // (str) is written first, so that a batch never holds several of them.
+    static constexpr bool batchable(out_segment::kind_t k) noexcept {
+        return k == out_segment::buf || k == out_segment::view || k == out_segment::notify;
     }
 
     void push_buf(io_state& io, std::size_t from) {

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -21,9 +23,45 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 MINIHTTP_NAMESPACE_BEGIN
+
+namespace detail {
+inline void append_log_part(std::string& out, std::string_view part) { out.append(part); }
+inline void append_log_part(std::string& out, char part) { out.push_back(part); }
+template <class Int>
+requires std::is_integral_v<Int> &&(!std::is_same_v<Int, char>)&&(
+    !std::is_same_v<Int, bool>)inline void append_log_part(std::string& out, Int part) {
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, part);
+    out.append(digits, r.ptr);
+}
+} // namespace detail
+
+/// Hands `sink` one message made of `parts` (strings, characters and integers, concatenated),
+/// built in a buffer this thread reuses: a policy logging on every request allocates nothing
+/// once warm, where `"a" + std::string(b) + ...` would allocate several times per line. Does
+/// nothing if `sink` is empty. The view passed to `sink` is valid only during the call.
+/// Thread-safety: as `sink`; re-entrant (a sink that logs again gets a buffer of its own).
+template <class... Parts>
+void log_to(const std::function<void(std::string_view)>& sink, const Parts&... parts) {
+    if (!sink) return;
+    thread_local std::string reused;
+    thread_local bool busy = false;
+    std::string own;
+    std::string& line = busy ? own : reused;
+    line.clear();
+    (detail::append_log_part(line, parts), ...);
+    const bool was_busy = std::exchange(busy, true);
+    struct release {
+        bool& flag;
+        bool previous;
+        ~release() { flag = previous; }
+    } guard{busy, was_busy};
+    sink(line);
+}
 
 /// Settings of `logger`.
 struct logger_options {
@@ -75,6 +113,7 @@ class logger {
         const std::string_view name = current_thread_name();
         if (!name.empty()) line.append("[").append(name).append("] ");
         line.append(msg).push_back('\n');
+        bool wake = false;
         {
             std::lock_guard lock(m_);
             if (pending_.size() + line.size() > opts_.max_pending) {
@@ -83,14 +122,22 @@ class logger {
             }
             pending_.append(line);
             ++queued_;
+            // Only an idle writer is woken: a busy one takes this line with its next batch, so
+            // a loaded server pays one wake-up per batch, not a futex call per line.
+            // A gathering writer is told when the batch has grown big enough.
+            wake = writer_idle_ || (pending_.size() >= gather_bytes &&
+                                    pending_.size() - line.size() < gather_bytes);
+            writer_idle_ = false;
         }
-        wake_.notify_one();
+        if (wake) wake_.notify_one();
     }
 
     /// Waits until every line logged before the call has been written (or dropped).
     void flush() {
         std::unique_lock lock(m_);
         const std::uint64_t target = queued_;
+        flush_requested_ = true;
+        wake_.notify_all();
         done_.wait(lock, [&] { return written_ >= target; });
     }
 
@@ -126,8 +173,16 @@ class logger {
             std::uint64_t upto;
             {
                 std::unique_lock lock(m_);
+                writer_idle_ = pending_.empty();
                 wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+                writer_idle_ = false;
                 if (pending_.empty() && stopping_) return;
+                // Let a burst gather for a moment: one write per batch of lines, and workers
+                // that need not wake this thread meanwhile (see `log`).
+                wake_.wait_for(lock, gather_time, [this] {
+                    return stopping_ || flush_requested_ || pending_.size() >= gather_bytes;
+                });
+                flush_requested_ = false;
                 batch.swap(pending_);
                 upto = queued_;
             }
@@ -157,6 +212,9 @@ class logger {
         }
     }
 
+    static constexpr auto gather_time = std::chrono::milliseconds(5);
+    static constexpr std::size_t gather_bytes = 256 * 1024;
+
     logger_options opts_;
     mutable std::mutex m_;
     std::condition_variable wake_;
@@ -166,6 +224,8 @@ class logger {
     std::uint64_t written_ = 0;
     std::uint64_t dropped_ = 0;
     bool stopping_ = false;
+    bool writer_idle_ = false;     // waiting for lines: the next `log` must wake it
+    bool flush_requested_ = false; // `flush` waits: write without gathering
     std::thread writer_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <minihttp/detail/chars.hpp>
 #include <minihttp/method.hpp>
+#include <minihttp/policies/logger.hpp>
 #include <minihttp/request.hpp>
 #include <minihttp/response.hpp>
 #include <minihttp/status.hpp>
@@ -71,7 +72,7 @@ class security {
                 log("Host validation failed: " + std::string(host));
                 return response::text("403 Forbidden: invalid Host header\n", status::forbidden);
             }
-            if (opts_.log_accepted) log("Host validation: " + std::string(host) + " \u2705");
+            if (opts_.log_accepted) log_to(opts_.log, "Host validation: ", host, " \u2705");
         }
         const method m = r.method();
         if (m != method::options && !opts_.methods.contains(m)) {

@@ -8,6 +8,7 @@
 #include <minihttp/detail/path.hpp>
 #include <minihttp/detail/socket.hpp>
 #include <minihttp/method.hpp>
+#include <minihttp/policies/logger.hpp>
 #include <minihttp/request.hpp>
 #include <minihttp/response.hpp>
 #include <minihttp/status.hpp>
@@ -104,6 +105,9 @@ struct static_files_options {
     /// Receives refusals and transfer events ("Path traversal/forbidden: ...", "Starting binary
     /// file transfer: ...", "Completed file transfer: ... (N bytes)"); empty: silent.
     std::function<void(std::string_view)> log{};
+    /// Also log the two transfer lines of every GET (the spec's); false: refusals only, and
+    /// a served file costs no log formatting at all.
+    bool log_transfers = true;
 };
 
 namespace detail {
@@ -466,7 +470,9 @@ class static_files {
                 choose_sibling(*ae, file, name, ext, rep);
         }
         const std::uint64_t size = static_cast<std::uint64_t>(rep.st.st_size);
-        std::string etag = rep.cached ? rep.cached->etag : etag_of(rep.st);
+        // The cached entry's tag is only viewed: the hot path copies no string.
+        std::string own_etag = rep.cached ? std::string() : etag_of(rep.st);
+        std::string_view etag = rep.cached ? std::string_view(rep.cached->etag) : own_etag;
         bool deflate = false;
 #ifdef MINIHTTP_WITH_ZLIB
         if (opts_.gzip && compressible && rep.coding.empty() && !range_field &&
@@ -474,7 +480,9 @@ class static_files {
             const auto ae = r.header("Accept-Encoding");
             deflate = ae && accept_encoding_quality(*ae, "gzip") > 0;
             if (deflate) { // another representation, another tag (RFC 9110 §8.8.3)
-                etag.insert(etag.size() - 1, "-gz");
+                own_etag = etag;
+                own_etag.insert(own_etag.size() - 1, "-gz");
+                etag = own_etag;
                 rep.coding = "gzip";
             }
         }
@@ -538,15 +546,15 @@ class static_files {
             else
                 set_body(res, std::move(rep.fd), offset, length);
         }
-        if (opts_.log && r.method() == method::get) {
-            const std::string display(name);
-            opts_.log("Starting binary file transfer: " + display);
-            res.on_sent([log = opts_.log, display](const delivery& d) {
+        if (opts_.log && opts_.log_transfers && r.method() == method::get) {
+            log_to(opts_.log, "Starting binary file transfer: ", name);
+            // `this` outlives every response it made: the policy lives as long as the server.
+            res.on_sent([self = this, display = std::string(name)](const delivery& d) {
                 if (d.complete)
-                    log("Completed file transfer: " + display + " (" +
-                        std::to_string(d.body_bytes) + " bytes)");
+                    log_to(self->opts_.log, "Completed file transfer: ", display, " (",
+                           d.body_bytes, " bytes)");
                 else
-                    log("File transfer interrupted: " + display);
+                    log_to(self->opts_.log, "File transfer interrupted: ", display);
             });
         }
         return res;
@@ -571,11 +579,11 @@ class static_files {
     using field_list = std::vector<std::pair<std::string_view, std::string>>;
 
     // ETag, Last-Modified, Cache-Control and Vary: the fields a 304 repeats (RFC 9110 §15.4.5).
-    field_list validator_fields(const std::string& etag, std::time_t mtime,
+    field_list validator_fields(std::string_view etag, std::time_t mtime,
                                 const std::string& ext) const {
         field_list f;
         if (opts_.validators) {
-            f.emplace_back("ETag", etag);
+            f.emplace_back("ETag", std::string(etag));
             char date[detail::http_date_size];
             detail::format_http_date(mtime, date);
             f.emplace_back("Last-Modified", std::string(date, sizeof date));
@@ -590,7 +598,7 @@ class static_files {
     }
 
     // Every field of a 200 for the representation (a 206 adds Content-Range).
-    field_list entity_fields(const std::string& etag, std::time_t mtime, std::string_view name,
+    field_list entity_fields(std::string_view etag, std::time_t mtime, std::string_view name,
                              const std::string& ext, std::string_view coding) const {
         field_list f = validator_fields(etag, mtime, ext);
         if (opts_.download.contains(ext)) {
@@ -610,7 +618,7 @@ class static_files {
     // RFC 9110 §13.2.2: If-Match, then If-Unmodified-Since, then If-None-Match, then
     // If-Modified-Since; a failed precondition of the first two is 412, of the last two 304
     // (for GET and HEAD; this policy answers nothing else).
-    std::optional<response> preconditions(const request& r, const std::string& etag,
+    std::optional<response> preconditions(const request& r, std::string_view etag,
                                           std::time_t mtime) const {
         if (!opts_.validators) return std::nullopt;
         if (const auto im = all_values(r, "If-Match")) {
@@ -633,16 +641,24 @@ class static_files {
         return response::text("412 Precondition Failed\n", status::precondition_failed);
     }
     // The values of every field line named `name`, joined as one list (RFC 9110 §5.3).
-    static std::optional<std::string> all_values(const request& r, std::string_view name) {
-        std::optional<std::string> out;
+    // The field's values joined with ", " (RFC 9110 §5.3), viewed in place when it occurs once
+    // (no allocation); joined in this thread's buffer, valid until the next call, otherwise.
+    static std::optional<std::string_view> all_values(const request& r, std::string_view name) {
+        thread_local std::string joined;
+        std::optional<std::string_view> first;
+        bool several = false;
         for (const auto& f : r.headers()) {
             if (!detail::iequals(f.name, name)) continue;
-            if (out)
-                out->append(", ").append(f.value);
-            else
-                out.emplace(f.value);
+            if (!first) {
+                first = f.value;
+                continue;
+            }
+            if (!several) joined.assign(*first);
+            several = true;
+            joined.append(", ").append(f.value);
         }
-        return out;
+        if (several) return std::string_view(joined);
+        return first;
     }
 
     // A stream deflating the file (gzip wrapper) as the socket drains; its length is unknown,
