@@ -646,7 +646,15 @@ class response {
     using sent_callback = std::function<void(const delivery&)>;
 
     explicit response(http::status s = http::status::ok) noexcept : status_(s) {}
-    response(response&& o) noexcept { *this = std::move(o); }
+    // Member-wise, not via operator=: a response is moved several times on its way out of a
+    // chain, and constructing each member from the source halves the cost of every move.
+    response(response&& o) noexcept
+        : static_fields_(o.static_fields_), fields_(std::move(o.fields_)),
+          body_(std::move(o.body_)), stream_(std::move(o.stream_)), shared_(std::move(o.shared_)),
+          deferred_(std::move(o.deferred_)), on_sent_(std::move(o.on_sent_)),
+          file_offset_(o.file_offset_), file_length_(o.file_length_),
+          file_fd_(std::exchange(o.file_fd_, -1)), status_(o.status_),
+          kind_(std::exchange(o.kind_, body_kind::none)), close_(o.close_) {}
     response& operator=(response&& o) noexcept {
         if (this != &o) {
             close_file();
@@ -4585,7 +4593,7 @@ class static_files {
         const bool dir_request = rel.empty() || rel.back() == '/';
         if (!dir_request) {
             const std::string_view name = last_segment(rel);
-            if (name.find('.') != std::string_view::npos && !allowed(extension_of(name)))
+            if (name.find('.') != std::string_view::npos && !allowed(extension_of(name, ext_)))
                 return unsupported(raw);
         }
         if (detail::has_hidden_segment(rel)) return refuse(status::forbidden, raw, "hidden file");
@@ -4594,7 +4602,7 @@ class static_files {
         file = rel;
         if (dir_request) file += opts_.index;
         const std::string_view name = last_segment(file);
-        const std::string ext = extension_of(name);
+        const std::string& ext = extension_of(name, ext_);
         representation rep;
         if (const int err = open_representation(file, name, ext, {}, rep); err != 0)
             return open_error(raw, err);
@@ -5039,14 +5047,15 @@ class static_files {
         const auto slash = rel.rfind('/');
         return slash == std::string_view::npos ? rel : rel.substr(slash + 1);
     }
-    // The text after the last dot, lower-cased; "" without a dot.
-    static std::string extension_of(std::string_view name) {
+    // The text after the last dot, lower-cased, into `out` (returned); "" without a dot.
+    static const std::string& extension_of(std::string_view name, std::string& out) {
         const auto dot = name.rfind('.');
-        std::string ext;
-        if (dot == std::string_view::npos) return ext;
-        for (char c : name.substr(dot + 1)) ext.push_back(detail::ascii_lower(c));
-        return ext;
+        out.assign(dot == std::string_view::npos ? std::string_view{} : name.substr(dot + 1));
+        for (char& c : out) c = detail::ascii_lower(c);
+        return out;
     }
+    // This thread's extension buffer: reused, so a request allocates none.
+    static inline thread_local std::string ext_;
 
     static_files_options opts_;
     detail::unique_fd root_;
@@ -5106,6 +5115,7 @@ inline void append_number(std::string& out, std::uint64_t v) {
 /// connection will close, `Connection: keep-alive` to an HTTP/1.0 client that keeps it.
 /// Always answers as HTTP/1.1 (RFC 9110 §6.2). Throws only std::bad_alloc.
 inline head_result serialize_head(std::string& out, const response& r, const head_context& c) {
+    using namespace std::string_view_literals; // literals with their length: no strlen per call
     head_result res;
     res.keep_alive = c.keep_alive && !r.closes_connection();
     const http::status s = r.code();
@@ -5132,33 +5142,33 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
         break;
     }
 
-    out.append("HTTP/1.1 ");
+    out.append("HTTP/1.1 "sv);
     detail::append_number(out, to_int(s));
     out.push_back(' ');
     out.append(reason_phrase(s));
-    out.append("\r\n");
-    if (!c.date.empty()) out.append("Date: ").append(c.date).append("\r\n");
+    out.append("\r\n"sv);
+    if (!c.date.empty()) out.append("Date: "sv).append(c.date).append("\r\n"sv);
     if (no_content) {
         res.framing = framing::none;
     } else if (has_length) {
-        out.append("Content-Length: ");
+        out.append("Content-Length: "sv);
         detail::append_number(out, length);
-        out.append("\r\n");
+        out.append("\r\n"sv);
         res.framing = (c.head_request || length == 0) ? framing::none : framing::length;
     } else if (c.version_minor >= 1) {
-        out.append("Transfer-Encoding: chunked\r\n");
+        out.append("Transfer-Encoding: chunked\r\n"sv);
         res.framing = c.head_request ? framing::none : framing::chunked;
     } else {
         res.framing = c.head_request ? framing::none : framing::until_close;
     }
     if (!res.keep_alive)
-        out.append("Connection: close\r\n");
+        out.append("Connection: close\r\n"sv);
     else if (c.version_minor == 0)
-        out.append("Connection: keep-alive\r\n");
+        out.append("Connection: keep-alive\r\n"sv);
     out.append(r.static_fields());
     out.append(r.fields());
     out.append(r.shared_fields());
-    out.append("\r\n");
+    out.append("\r\n"sv);
     return res;
 }
 
@@ -5167,7 +5177,7 @@ inline void append_chunk_header(std::string& out, std::size_t size) {
     char buf[16];
     const auto r = std::to_chars(buf, buf + sizeof buf, size, 16);
     out.append(buf, static_cast<std::size_t>(r.ptr - buf));
-    out.append("\r\n");
+    out.append("\r\n", 2);
 }
 
 /// The last chunk and an empty trailer section, which end a chunked body.
@@ -5549,6 +5559,7 @@ struct connection {
     bool rdhup = false;        // the peer's FIN was signalled: read until read() returns 0
     bool client_close = false; // the client announced it sends nothing more (RFC 9112 §9.6)
     bool per_client = false;   // counted in engine_shared::clients
+    bool yielded = false;      // in worker::yielded_: a large body, sent a quantum per turn
 };
 
 // The wheel hands back the timer_node that is the connection's first member.
@@ -5618,7 +5629,11 @@ class worker final : private completion_sink {
     static constexpr std::uint64_t accept_pause_ms = 100;
     static constexpr std::size_t max_uncounted_lingering = 64;
 
-    enum class io_result : std::uint8_t { done, blocked, error };
+    enum class io_result : std::uint8_t { done, blocked, error, yielded };
+    // A file body goes out at most this much per turn of the loop: the connections sending
+    // large files take turns (as lighttpd does), so none fills its socket buffer with megabytes
+    // while the others wait, and the data sent stays warm in the cache until the client reads.
+    static constexpr std::size_t file_quantum = 256 * 1024;
 
     // ---- loop ---------------------------------------------------------------------------
 
@@ -5628,7 +5643,7 @@ class worker final : private completion_sink {
         if (shared_.stopping.load(std::memory_order_acquire)) begin_stop();
         epoll_event events[256];
         while (!(stopping_ && live_count_ == 0 && handling_ == 0)) {
-            int timeout = wheel_.timeout_ms(now_);
+            int timeout = yielded_.empty() ? wheel_.timeout_ms(now_) : 0;
             if (accept_paused_until_ != 0) {
                 const auto wait = accept_paused_until_ > now_ ? accept_paused_until_ - now_ : 0;
                 timeout = timeout < 0 ? static_cast<int>(wait)
@@ -5655,6 +5670,7 @@ class worker final : private completion_sink {
                     if (c->fd >= 0) on_event(*c, events[i].events);
                 }
             }
+            resume_yielded();
             wheel_.expire(now_, [this](timer_node& t) {
                 auto& c = reinterpret_cast<connection&>(t);
                 if (!guarded([&] { on_timer(c); })) close_conn(c);
@@ -5667,6 +5683,20 @@ class worker final : private completion_sink {
                 while (live_ != nullptr) close_conn(*live_);
             reap();
         }
+    }
+
+    // Gives every connection that used up its quantum its next turn, in the order they yielded.
+    // Those that yield again wait for the next round, after the next epoll_wait (timeout 0).
+    void resume_yielded() {
+        if (yielded_.empty()) return;
+        resuming_.swap(yielded_);
+        for (std::size_t i = 0; i < resuming_.size(); ++i) {
+            connection* c = resuming_[i];
+            if (c == nullptr) continue; // closed during this round
+            c->yielded = false;
+            if (c->fd >= 0 && !guarded([&] { drive(*c); })) close_conn(*c);
+        }
+        resuming_.clear();
     }
 
     // Runs f; an exception (only std::bad_alloc is expected) is logged instead of unwinding
@@ -5817,6 +5847,10 @@ class worker final : private completion_sink {
     void close_conn(connection& c) noexcept {
         if (c.fd < 0) return;
         wheel_.cancel(c.timer);
+        if (c.yielded) { // only connections mid-way through a large file: a short list
+            std::erase(yielded_, &c);
+            c.yielded = false;
+        }
         ::close(c.fd);
         c.fd = -1;
         if (c.counted)
@@ -5994,6 +6028,11 @@ class worker final : private completion_sink {
                     return;
                 }
                 if (r == io_result::blocked) break;
+                if (r == io_result::yielded) { // its turn is over: resumed after the others
+                    if (!c.yielded) yielded_.push_back(&c);
+                    c.yielded = true;
+                    break;
+                }
                 if (c.close_after) {
                     finish(c);
                     return;
@@ -6580,15 +6619,18 @@ class worker final : private completion_sink {
     }
 
     io_result write_file(connection& c, out_segment& s) {
+        std::size_t sent = 0;
         while (s.left > 0) {
+            if (sent >= file_quantum) return io_result::yielded;
             auto off = static_cast<off_t>(s.off);
             const std::size_t want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(s.left, 0x7ffff000));
+                static_cast<std::size_t>(std::min<std::uint64_t>(s.left, file_quantum - sent));
             const ssize_t n = ::sendfile(c.fd, s.fd.get(), &off, want);
             if (n > 0) {
                 c.write_mark = now_;
                 s.off += static_cast<std::uint64_t>(n);
                 s.left -= static_cast<std::uint64_t>(n);
+                sent += static_cast<std::size_t>(n);
                 c.io->body_progress += static_cast<std::uint64_t>(n);
                 continue; // a short count may mean a full socket (EAGAIN next) or EOF (0 next)
             }
@@ -6759,6 +6801,8 @@ class worker final : private completion_sink {
     connection* dead_ = nullptr;
     connection* free_conns_ = nullptr;
     io_state* free_io_ = nullptr;
+    std::vector<connection*> yielded_;  // waiting for their next turn (see file_quantum)
+    std::vector<connection*> resuming_; // the round being resumed
     std::size_t live_count_ = 0;
     std::size_t free_count_ = 0;
     std::size_t free_io_count_ = 0;

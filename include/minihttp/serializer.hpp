@@ -50,6 +50,7 @@ inline void append_number(std::string& out, std::uint64_t v) {
 /// connection will close, `Connection: keep-alive` to an HTTP/1.0 client that keeps it.
 /// Always answers as HTTP/1.1 (RFC 9110 §6.2). Throws only std::bad_alloc.
 inline head_result serialize_head(std::string& out, const response& r, const head_context& c) {
+    using namespace std::string_view_literals; // literals with their length: no strlen per call
     head_result res;
     res.keep_alive = c.keep_alive && !r.closes_connection();
     const http::status s = r.code();
@@ -76,33 +77,33 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
         break;
     }
 
-    out.append("HTTP/1.1 ");
+    out.append("HTTP/1.1 "sv);
     detail::append_number(out, to_int(s));
     out.push_back(' ');
     out.append(reason_phrase(s));
-    out.append("\r\n");
-    if (!c.date.empty()) out.append("Date: ").append(c.date).append("\r\n");
+    out.append("\r\n"sv);
+    if (!c.date.empty()) out.append("Date: "sv).append(c.date).append("\r\n"sv);
     if (no_content) {
         res.framing = framing::none;
     } else if (has_length) {
-        out.append("Content-Length: ");
+        out.append("Content-Length: "sv);
         detail::append_number(out, length);
-        out.append("\r\n");
+        out.append("\r\n"sv);
         res.framing = (c.head_request || length == 0) ? framing::none : framing::length;
     } else if (c.version_minor >= 1) {
-        out.append("Transfer-Encoding: chunked\r\n");
+        out.append("Transfer-Encoding: chunked\r\n"sv);
         res.framing = c.head_request ? framing::none : framing::chunked;
     } else {
         res.framing = c.head_request ? framing::none : framing::until_close;
     }
     if (!res.keep_alive)
-        out.append("Connection: close\r\n");
+        out.append("Connection: close\r\n"sv);
     else if (c.version_minor == 0)
-        out.append("Connection: keep-alive\r\n");
+        out.append("Connection: keep-alive\r\n"sv);
     out.append(r.static_fields());
     out.append(r.fields());
     out.append(r.shared_fields());
-    out.append("\r\n");
+    out.append("\r\n"sv);
     return res;
 }
 
@@ -111,7 +112,7 @@ inline void append_chunk_header(std::string& out, std::size_t size) {
     char buf[16];
     const auto r = std::to_chars(buf, buf + sizeof buf, size, 16);
     out.append(buf, static_cast<std::size_t>(r.ptr - buf));
-    out.append("\r\n");
+    out.append("\r\n", 2);
 }
 
 /// The last chunk and an empty trailer section, which end a chunked body.

@@ -252,6 +252,7 @@ struct connection {
     bool rdhup = false;        // the peer's FIN was signalled: read until read() returns 0
     bool client_close = false; // the client announced it sends nothing more (RFC 9112 §9.6)
     bool per_client = false;   // counted in engine_shared::clients
+    bool yielded = false;      // in worker::yielded_: a large body, sent a quantum per turn
 };
 
 // The wheel hands back the timer_node that is the connection's first member.
@@ -321,7 +322,11 @@ class worker final : private completion_sink {
     static constexpr std::uint64_t accept_pause_ms = 100;
     static constexpr std::size_t max_uncounted_lingering = 64;
 
-    enum class io_result : std::uint8_t { done, blocked, error };
+    enum class io_result : std::uint8_t { done, blocked, error, yielded };
+    // A file body goes out at most this much per turn of the loop: the connections sending
+    // large files take turns (as lighttpd does), so none fills its socket buffer with megabytes
+    // while the others wait, and the data sent stays warm in the cache until the client reads.
+    static constexpr std::size_t file_quantum = 256 * 1024;
 
     // ---- loop ---------------------------------------------------------------------------
 
@@ -331,7 +336,7 @@ class worker final : private completion_sink {
         if (shared_.stopping.load(std::memory_order_acquire)) begin_stop();
         epoll_event events[256];
         while (!(stopping_ && live_count_ == 0 && handling_ == 0)) {
-            int timeout = wheel_.timeout_ms(now_);
+            int timeout = yielded_.empty() ? wheel_.timeout_ms(now_) : 0;
             if (accept_paused_until_ != 0) {
                 const auto wait = accept_paused_until_ > now_ ? accept_paused_until_ - now_ : 0;
                 timeout = timeout < 0 ? static_cast<int>(wait)
@@ -358,6 +363,7 @@ class worker final : private completion_sink {
                     if (c->fd >= 0) on_event(*c, events[i].events);
                 }
             }
+            resume_yielded();
             wheel_.expire(now_, [this](timer_node& t) {
                 auto& c = reinterpret_cast<connection&>(t);
                 if (!guarded([&] { on_timer(c); })) close_conn(c);
@@ -370,6 +376,20 @@ class worker final : private completion_sink {
                 while (live_ != nullptr) close_conn(*live_);
             reap();
         }
+    }
+
+    // Gives every connection that used up its quantum its next turn, in the order they yielded.
+    // Those that yield again wait for the next round, after the next epoll_wait (timeout 0).
+    void resume_yielded() {
+        if (yielded_.empty()) return;
+        resuming_.swap(yielded_);
+        for (std::size_t i = 0; i < resuming_.size(); ++i) {
+            connection* c = resuming_[i];
+            if (c == nullptr) continue; // closed during this round
+            c->yielded = false;
+            if (c->fd >= 0 && !guarded([&] { drive(*c); })) close_conn(*c);
+        }
+        resuming_.clear();
     }
 
     // Runs f; an exception (only std::bad_alloc is expected) is logged instead of unwinding
@@ -520,6 +540,10 @@ class worker final : private completion_sink {
     void close_conn(connection& c) noexcept {
         if (c.fd < 0) return;
         wheel_.cancel(c.timer);
+        if (c.yielded) { // only connections mid-way through a large file: a short list
+            std::erase(yielded_, &c);
+            c.yielded = false;
+        }
         ::close(c.fd);
         c.fd = -1;
         if (c.counted)
@@ -697,6 +721,11 @@ class worker final : private completion_sink {
                     return;
                 }
                 if (r == io_result::blocked) break;
+                if (r == io_result::yielded) { // its turn is over: resumed after the others
+                    if (!c.yielded) yielded_.push_back(&c);
+                    c.yielded = true;
+                    break;
+                }
                 if (c.close_after) {
                     finish(c);
                     return;
@@ -1283,15 +1312,18 @@ class worker final : private completion_sink {
     }
 
     io_result write_file(connection& c, out_segment& s) {
+        std::size_t sent = 0;
         while (s.left > 0) {
+            if (sent >= file_quantum) return io_result::yielded;
             auto off = static_cast<off_t>(s.off);
             const std::size_t want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(s.left, 0x7ffff000));
+                static_cast<std::size_t>(std::min<std::uint64_t>(s.left, file_quantum - sent));
             const ssize_t n = ::sendfile(c.fd, s.fd.get(), &off, want);
             if (n > 0) {
                 c.write_mark = now_;
                 s.off += static_cast<std::uint64_t>(n);
                 s.left -= static_cast<std::uint64_t>(n);
+                sent += static_cast<std::size_t>(n);
                 c.io->body_progress += static_cast<std::uint64_t>(n);
                 continue; // a short count may mean a full socket (EAGAIN next) or EOF (0 next)
             }
@@ -1462,6 +1494,8 @@ class worker final : private completion_sink {
     connection* dead_ = nullptr;
     connection* free_conns_ = nullptr;
     io_state* free_io_ = nullptr;
+    std::vector<connection*> yielded_;  // waiting for their next turn (see file_quantum)
+    std::vector<connection*> resuming_; // the round being resumed
     std::size_t live_count_ = 0;
     std::size_t free_count_ = 0;
     std::size_t free_io_count_ = 0;

@@ -322,7 +322,7 @@ class static_files {
         const bool dir_request = rel.empty() || rel.back() == '/';
         if (!dir_request) {
             const std::string_view name = last_segment(rel);
-            if (name.find('.') != std::string_view::npos && !allowed(extension_of(name)))
+            if (name.find('.') != std::string_view::npos && !allowed(extension_of(name, ext_)))
                 return unsupported(raw);
         }
         if (detail::has_hidden_segment(rel)) return refuse(status::forbidden, raw, "hidden file");
@@ -331,7 +331,7 @@ class static_files {
         file = rel;
         if (dir_request) file += opts_.index;
         const std::string_view name = last_segment(file);
-        const std::string ext = extension_of(name);
+        const std::string& ext = extension_of(name, ext_);
         representation rep;
         if (const int err = open_representation(file, name, ext, {}, rep); err != 0)
             return open_error(raw, err);
@@ -776,14 +776,15 @@ class static_files {
         const auto slash = rel.rfind('/');
         return slash == std::string_view::npos ? rel : rel.substr(slash + 1);
     }
-    // The text after the last dot, lower-cased; "" without a dot.
-    static std::string extension_of(std::string_view name) {
+    // The text after the last dot, lower-cased, into `out` (returned); "" without a dot.
+    static const std::string& extension_of(std::string_view name, std::string& out) {
         const auto dot = name.rfind('.');
-        std::string ext;
-        if (dot == std::string_view::npos) return ext;
-        for (char c : name.substr(dot + 1)) ext.push_back(detail::ascii_lower(c));
-        return ext;
+        out.assign(dot == std::string_view::npos ? std::string_view{} : name.substr(dot + 1));
+        for (char& c : out) c = detail::ascii_lower(c);
+        return out;
     }
+    // This thread's extension buffer: reused, so a request allocates none.
+    static inline thread_local std::string ext_;
 
     static_files_options opts_;
     detail::unique_fd root_;
