@@ -1,5 +1,6 @@
-// Micro-benchmarks of the request parser, the response serialiser, the chunked decoder and the
-// Date formatter (STYLE.md §3.14). How to build, run and read them: bench/README.md.
+// Micro-benchmarks of the request parser, the response serialiser, the chunked decoder, path
+// resolution, JSON validation and the Date formatter (STYLE.md §3.14). How to build, run and read
+// them: bench/README.md.
 //
 // Catch2 v2.13 as Debian 12 ships it, which needs CATCH_CONFIG_ENABLE_BENCHMARKING. Setup stays
 // outside each BENCHMARK and every benchmark returns a value, which Catch feeds to an optimiser
@@ -10,6 +11,8 @@
 #include <catch2/catch.hpp>
 
 #include <minihttp/detail/http_date.hpp>
+#include <minihttp/detail/path.hpp>
+#include <minihttp/json.hpp>
 #include <minihttp/parser.hpp>
 #include <minihttp/response.hpp>
 #include <minihttp/serializer.hpp>
@@ -204,6 +207,46 @@ TEST_CASE("chunked_decoder", "[bench]") {
     CHECK(r.state == http::parse_status::complete);
     CHECK(r.consumed == in.size());
     CHECK(r.produced == chunked_total);
+}
+
+TEST_CASE("path resolution", "[bench]") {
+    // What static_files does to every request target before it opens anything: percent-decode
+    // once, refuse traversal, NUL and backslashes, then look for hidden segments.
+    const std::string plain = "/assets/img/hero-banner-1920x1080.webp";
+    const std::string encoded = "/docs/r%C3%A9sum%C3%A9%20final/2024%20report.html";
+    std::string out;
+    out.reserve(256);
+
+    BENCHMARK("path: decode + check, 38-byte plain path") {
+        const auto r = http::detail::decode_request_path(plain, out);
+        return r.ok && !http::detail::has_hidden_segment(out);
+    };
+    BENCHMARK("path: decode + check, 49-byte percent-encoded path") {
+        const auto r = http::detail::decode_request_path(encoded, out);
+        return r.ok && !http::detail::has_hidden_segment(out);
+    };
+
+    CHECK(http::detail::decode_request_path(encoded, out).ok);
+    CHECK(out == "docs/r\xC3\xA9sum\xC3\xA9 final/2024 report.html");
+    CHECK_FALSE(http::detail::decode_request_path("/a/%2e%2e/etc/passwd", out).ok);
+}
+
+TEST_CASE("json validation", "[bench]") {
+    // A 1 KiB upload of the shape the example server stores, and a 64 KiB array of them.
+    std::string one = R"({"id": 12345, "name": "sensor-7", "tags": ["a", "b", "c"], )"
+                      R"("ok": true, "note": "caf\u00e9 \"quoted\"", "values": [)";
+    for (int i = 0; one.size() < 1000; ++i) one += std::to_string(i * 1.25) + ", ";
+    one += "0]}";
+    std::string many = "[";
+    while (many.size() < 64 * 1024) many += one + ",";
+    many.back() = ']';
+
+    BENCHMARK("json: validate 1 KiB object") { return http::validate_json(one).offset; };
+    BENCHMARK("json: validate 64 KiB array") { return http::validate_json(many).offset; };
+
+    CHECK_FALSE(http::validate_json(one));
+    CHECK_FALSE(http::validate_json(many));
+    CHECK(http::validate_json(one + ","));
 }
 
 TEST_CASE("http_date", "[bench]") {

@@ -1844,12 +1844,13 @@ inline void append_content_range(std::string& out, std::uint64_t first, std::uin
                                  std::uint64_t size) {
     char buf[3 * 20 + 8] = "bytes ";
     char* p = buf + 6;
-    char* const end = buf + sizeof buf;
-    p = std::to_chars(p, end, first).ptr;
+    // Each number gets its own 20 digits of room (see make_etag).
+    const auto dec = [&p](std::uint64_t v) { p = std::to_chars(p, p + 20, v).ptr; };
+    dec(first);
     *p++ = '-';
-    p = std::to_chars(p, end, last).ptr;
+    dec(last);
     *p++ = '/';
-    p = std::to_chars(p, end, size).ptr;
+    dec(size);
     out.append(buf, static_cast<std::size_t>(p - buf));
 }
 
@@ -1857,7 +1858,7 @@ inline void append_content_range(std::string& out, std::uint64_t first, std::uin
 inline void append_unsatisfied_content_range(std::string& out, std::uint64_t size) {
     char buf[20 + 8] = "bytes */";
     char* p = buf + 8;
-    p = std::to_chars(p, buf + sizeof buf, size).ptr;
+    p = std::to_chars(p, p + 20, size).ptr;
     out.append(buf, static_cast<std::size_t>(p - buf));
 }
 
