@@ -711,6 +711,28 @@ TEST_CASE("server: beyond max_connections a client gets 503 with Retry-After and
     CHECK(again->status == 200);
 }
 
+TEST_CASE("server: defer_accept leaves silent connections in the kernel, uncounted") {
+    // With TCP_DEFER_ACCEPT a connection reaches the server with its first bytes. A silent
+    // one is therefore not open as far as max_connections is concerned; without the option
+    // the same silent connection takes the only slot and the talking client gets 503.
+    for (const bool defer : {true, false}) {
+        CAPTURE(defer);
+        auto o = one_thread();
+        o.max_connections = 1;
+        o.defer_accept = defer;
+        running_server srv(&test::echo, o);
+        client silent(srv.port());
+        if (!defer) // wait until the server holds it, so the next one is over the limit
+            REQUIRE(eventually([&] { return srv.get().open_connections() == 1; }));
+        client talking(srv.port());
+        REQUIRE(talking.send(get("/deferred")));
+        const auto r = talking.read_response();
+        REQUIRE(r);
+        CHECK(r->status == (defer ? 200 : 503));
+        if (defer) CHECK(srv.get().open_connections() == 1); // the talking one only
+    }
+}
+
 TEST_CASE("server: a peer that resets during a file transfer does not kill the process") {
     const std::string content = pattern(8 << 20);
     temp_file file(content);

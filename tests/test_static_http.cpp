@@ -341,6 +341,16 @@ TEST_CASE(
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK(get("/plain.html", "Accept-Encoding: gzip\r\n").body() == "late gzip sibling");
 
+    // Another spelling of a cached target is decoded and checked afresh, and refusals are
+    // never remembered: a hot target cannot vouch for a different one.
+    CHECK(get("/page%2Ehtml").body() == changed);
+    CHECK(get("/x/%2e%2e/page.html").code() == http::status::forbidden);
+    CHECK(get("/.page.html").code() == http::status::forbidden);
+    // A file removed from disk is gone for its remembered target once the lease lapses.
+    REQUIRE(::unlink((s.dir.path() / "page.html").c_str()) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(get("/page.html").code() == http::status::not_found);
+
     // Large files are not cached: they go out with sendfile.
     CHECK(get("/big.txt").kind() == http::response::body_kind::file);
 }

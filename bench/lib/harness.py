@@ -498,6 +498,10 @@ def main():
                                text=True).stdout
     if "--max-requests-per-connection" in help_text:
         ctx.minihttp_extra = ["--max-requests-per-connection", "1000000000"]
+        if "--defer-accept" in help_text:
+            # TCP_DEFER_ACCEPT, which h2o sets by default; nginx (deferred) and lighttpd
+            # (server.defer-accept) get it too, so that every server is woken by data alike.
+            ctx.minihttp_extra.append("--defer-accept")
         ctx.rpc_flag = True
     else:
         ctx.rpc_flag = False

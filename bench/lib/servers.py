@@ -7,7 +7,9 @@ limit raised to the hard limit. Its process group id is written to a pid file th
 exit trap reads: a server is never left running, even if this script is killed.
 
 All serve the same document root on 127.0.0.1 with keep-alive, without access logs, with one
-worker, and with the per-connection request limits raised (where the server has one).
+worker, with the per-connection request limits raised (where the server has one), and with
+TCP_DEFER_ACCEPT on the listener: h2o sets it by default, the others are configured to
+(nginx `deferred`, lighttpd `server.defer-accept`, minihttp-server `--defer-accept`).
 """
 
 import http.client
@@ -215,7 +217,7 @@ http {{
     uwsgi_temp_path {d}/tmp/uwsgi;
     scgi_temp_path {d}/tmp/scgi;
 {ofc}    server {{
-        listen 127.0.0.1:{port} backlog=4096;
+        listen 127.0.0.1:{port} backlog=4096 deferred;
         root {ctx.www};
         location / {{ }}
     }}
@@ -245,6 +247,7 @@ server.network-backend = "sendfile"
 server.max-fds = {ctx.max_fds}
 server.max-connections = {ctx.max_fds // 2}
 server.listen-backlog = 4096
+server.defer-accept = 1
 server.max-keep-alive-requests = 65535
 server.max-keep-alive-idle = 300
 server.max-read-idle = 300

@@ -47,10 +47,31 @@ class chain {
   public:
     explicit chain(L... layers) : layers_(std::move(layers)...) {}
 
-    response operator()(const request& r) const {
-        std::optional<response> answer;
-        std::apply([&](const auto&... l) { (void)((answer = l(r)).has_value() || ...); }, layers_);
-        if (answer) return std::move(*answer);
+    response operator()(const request& r) const { return ask<0>(r); }
+
+    /// The union of the methods the layers serve for `r`'s target.
+    [[nodiscard]] method_set allowed_methods(const request& r) const {
+        method_set all;
+        std::apply([&](const auto&... l) { ((all |= methods_of(l, r)), ...); }, layers_);
+        return all;
+    }
+
+  private:
+    // Layer I answers, or the next one is asked: each answer is moved out of its optional
+    // once, straight into the return value.
+    template <std::size_t I>
+    response ask(const request& r) const {
+        if constexpr (I < sizeof...(L)) {
+            if (std::optional<response> answer = std::get<I>(layers_)(r)) return std::move(*answer);
+            return ask<I + 1>(r);
+        } else {
+            return unanswered(r);
+        }
+    }
+
+    // No layer answered: 405 with Allow if some layer serves the target with other methods,
+    // 204 with Allow for OPTIONS, else 404.
+    response unanswered(const request& r) const {
         const method_set allowed = allowed_methods(r);
         if (!allowed.empty()) {
             const std::string allow = (method_set(allowed).insert(method::options)).to_allow();
@@ -66,14 +87,6 @@ class chain {
         return response::text("404 Not Found\n", status::not_found);
     }
 
-    /// The union of the methods the layers serve for `r`'s target.
-    [[nodiscard]] method_set allowed_methods(const request& r) const {
-        method_set all;
-        std::apply([&](const auto&... l) { ((all |= methods_of(l, r)), ...); }, layers_);
-        return all;
-    }
-
-  private:
     template <class X>
     static method_set methods_of(const X& l, const request& r) {
         if constexpr (layer_with_methods<X>)

@@ -1524,8 +1524,9 @@ class engine {
     std::error_code listen(std::string_view host, std::uint16_t port) {
         if (!workers_.empty()) return std::make_error_code(std::errc::already_connected);
         const unsigned n = shared_.opts.threads;
-        std::error_code ec = open_listeners(host, port, n, shared_.opts.reuse_port,
-                                            shared_.opts.backlog, listeners_, port_);
+        std::error_code ec =
+            open_listeners(host, port, n, shared_.opts.reuse_port, shared_.opts.backlog, listeners_,
+                           port_, shared_.opts.defer_accept);
         if (ec) return ec;
         sockaddr_storage addr{};
         socklen_t len = sizeof addr;

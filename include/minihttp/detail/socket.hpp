@@ -55,7 +55,7 @@ inline std::error_code last_error() noexcept { return {errno, std::system_catego
 /// through SO_REUSEPORT. Port 0 picks a free port; `bound_port` receives the real one.
 inline std::error_code open_listeners(std::string_view host, std::uint16_t port, unsigned count,
                                       bool reuse_port, int backlog, std::vector<unique_fd>& out,
-                                      std::uint16_t& bound_port) {
+                                      std::uint16_t& bound_port, bool defer_accept = false) {
     std::string h(host);
     if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
     if (h == "*") h.clear();
@@ -90,6 +90,9 @@ inline std::error_code open_listeners(std::string_view host, std::uint16_t port,
             // Accepted sockets inherit TCP_NODELAY from the listener on Linux, which saves a
             // setsockopt per connection; the engine still sets it where inheritance is absent.
             ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            // Seconds to defer; the kernel rounds up to SYN-ACK retransmissions.
+            if (defer_accept)
+                ::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
             if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), ai->ai_addrlen) != 0 ||
                 ::listen(fd.get(), backlog) != 0) {
                 ec = last_error();

@@ -154,6 +154,9 @@ struct cached_file {
     std::shared_ptr<const shared_entity> not_modified; ///< fields of a 304, no content
     std::string etag;
     struct stat st {};
+    std::string path; ///< beneath the root, decoded (what a request target resolved to)
+    std::string name; ///< its last segment
+    std::string ext;  ///< its extension, lower-cased
 };
 
 /// One cache entry: a file, or the knowledge that there is none (a missing sibling).
@@ -315,6 +318,22 @@ class static_files {
   private:
     response serve(const request& r) const {
         const std::string_view raw = r.path();
+        // The hot path: a target this thread resolved to a cached file within the validity
+        // period. Decoding, the traversal and extension checks and the index are functions of
+        // the target's bytes, so their earlier outcome stands; the file is revalidated by the
+        // slow path below once the period is over.
+        detail::file_cache* cache = caching() ? &local_cache() : nullptr;
+        if (cache != nullptr) {
+            const detail::cache_slot* hit = cache->find(target_key, raw);
+            if (hit != nullptr && hit->file &&
+                detail::coarse_ms() - hit->checked_ms < validity_ms_) {
+                representation rep;
+                rep.cached = hit->file;
+                rep.st = hit->file->st;
+                const detail::cached_file& f = *hit->file;
+                return send(r, std::move(rep), f.path, f.name, f.ext);
+            }
+        }
         thread_local std::string rel; // reused: no allocation per request once warm
         const detail::path_check check = detail::decode_request_path(raw, rel);
         if (!check.ok) return refuse(status::forbidden, raw, check.reason);
@@ -350,6 +369,7 @@ class static_files {
                 return refuse(status::forbidden, raw, "not a regular file");
         }
         if (!allowed(ext)) return unsupported(raw); // e.g. a file without an extension
+        if (rep.cached && cache != nullptr) cache->put(target_key, raw, rep.cached, rep.checked);
         return send(r, std::move(rep), file, name, ext);
     }
 
@@ -359,8 +379,12 @@ class static_files {
         std::shared_ptr<const detail::cached_file> cached;
         detail::unique_fd fd;
         struct stat st {};
-        std::string_view coding; // "" identity, "br", "gzip"
+        std::string_view coding;   // "" identity, "br", "gzip"
+        std::uint64_t checked = 0; // cached: when the file was last revalidated
     };
+    // The cache key prefix of request targets (the paths as received). Keys of files start
+    // with their coding ("", "br", "gzip") and a newline, so they never collide with these.
+    static constexpr std::string_view target_key = "target";
 
     // Opens `path` beneath the root, or takes it from this thread's cache (revalidated at most
     // every `cache_validity`). Small regular files are read into the cache; others stay open.
@@ -377,6 +401,7 @@ class static_files {
                 if (!slot->file) return ENOENT;
                 out.cached = slot->file;
                 out.st = slot->file->st;
+                out.checked = slot->checked_ms;
                 return 0;
             }
         }
@@ -395,11 +420,13 @@ class static_files {
                 slot->checked_ms = now; // unchanged: a fresh lease, no read
                 out.cached = slot->file;
                 out.st = st;
+                out.checked = now;
                 return 0;
             }
-            if (auto loaded = load(fd.get(), st, name, ext, coding)) {
+            if (auto loaded = load(fd.get(), st, path, name, ext, coding)) {
                 out.cached = std::move(loaded);
                 out.st = st;
+                out.checked = now;
                 cache->put(coding, path, out.cached, now);
                 return 0;
             }
@@ -411,7 +438,8 @@ class static_files {
 
     // Reads a small file and prebuilds its fields and those of its 304.
     std::shared_ptr<const detail::cached_file> load(int fd, const struct stat& st,
-                                                    std::string_view name, const std::string& ext,
+                                                    std::string_view path, std::string_view name,
+                                                    const std::string& ext,
                                                     std::string_view coding) const {
         auto entity = std::make_shared<shared_entity>();
         entity->body.resize(static_cast<std::size_t>(st.st_size));
@@ -425,6 +453,9 @@ class static_files {
         }
         auto file = std::make_shared<detail::cached_file>();
         file->st = st;
+        file->path = path;
+        file->name = name;
+        file->ext = ext;
         file->etag = etag_of(st);
         for (const auto& [n, v] : entity_fields(file->etag, st.st_mtim.tv_sec, name, ext, coding))
             entity->fields.append(n).append(": ").append(v).append("\r\n");
