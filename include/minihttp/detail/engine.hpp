@@ -384,8 +384,8 @@ class worker final : private completion_sink {
         if (yielded_.empty()) return;
         resuming_.swap(yielded_);
         for (std::size_t i = 0; i < resuming_.size(); ++i) {
+            // One closed meanwhile has fd < 0; it is reaped only after this round.
             connection* c = resuming_[i];
-            if (c == nullptr) continue; // closed during this round
             c->yielded = false;
             if (c->fd >= 0 && !guarded([&] { drive(*c); })) close_conn(*c);
         }

@@ -189,9 +189,11 @@ class file_cache {
         const auto it = map_.find(std::string_view(key_));
         return it == map_.end() ? nullptr : &it->second;
     }
+    // `alias`: another key for a file already counted (a request target), so its bytes are
+    // not counted twice against max_bytes.
     void put(std::string_view coding, std::string_view path,
-             std::shared_ptr<const cached_file> file, std::uint64_t now) {
-        const std::size_t size = file ? file->entity->body.size() : 0;
+             std::shared_ptr<const cached_file> file, std::uint64_t now, bool alias = false) {
+        const std::size_t size = file && !alias ? file->entity->body.size() : 0;
         make_key(coding, path);
         auto it = map_.find(std::string_view(key_));
         if (it == map_.end()) {
@@ -200,7 +202,7 @@ class file_cache {
                 bytes_ = 0;
             }
             it = map_.emplace(key_, cache_slot{}).first;
-        } else if (it->second.file) {
+        } else if (it->second.file && !alias) {
             bytes_ -= it->second.file->entity->body.size();
         }
         it->second.file = std::move(file);
@@ -369,7 +371,8 @@ class static_files {
                 return refuse(status::forbidden, raw, "not a regular file");
         }
         if (!allowed(ext)) return unsupported(raw); // e.g. a file without an extension
-        if (rep.cached && cache != nullptr) cache->put(target_key, raw, rep.cached, rep.checked);
+        if (rep.cached && cache != nullptr)
+            cache->put(target_key, raw, rep.cached, rep.checked, true);
         return send(r, std::move(rep), file, name, ext);
     }
 
