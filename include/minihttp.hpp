@@ -5,8 +5,10 @@
 #include <minihttp/blocking.hpp>
 #include <minihttp/conditional.hpp>
 #include <minihttp/cookies.hpp>
+#include <minihttp/error.hpp>
 #include <minihttp/handler.hpp>
 #include <minihttp/json.hpp>
+#include <minihttp/log.hpp>
 #include <minihttp/method.hpp>
 #include <minihttp/options.hpp>
 #include <minihttp/parser.hpp>

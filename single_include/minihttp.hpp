@@ -169,6 +169,7 @@ MINIHTTP_NAMESPACE_END
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 
 MINIHTTP_NAMESPACE_BEGIN
@@ -243,6 +244,21 @@ inline constexpr std::array<std::uint8_t, 256> char_table = [] {
     if (s.empty()) return false;
     for (char c : s)
         if (!is_tchar(c)) return false;
+    return true;
+}
+
+/// Parses 1*DIGIT into `out`; false if empty, not digits, or more than 64 bits (the one
+/// decimal reader of the library: Content-Length, Range, and the like).
+[[nodiscard]] constexpr bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
+    if (s.empty()) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (!is_digit(c)) return false;
+        const auto d = static_cast<std::uint64_t>(c - '0');
+        if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    out = v;
     return true;
 }
 
@@ -456,6 +472,64 @@ MINIHTTP_NAMESPACE_END
 /// `http::response`: status, header fields and one of three body kinds (DESIGN.md §6):
 /// bytes in memory, a file region sent with sendfile, or a stream pulled as the socket drains.
 
+// begin minihttp/detail/fd.hpp
+/// @file
+/// `unique_fd`, an owning file descriptor, and `retry_eintr`, the one loop around system calls
+/// that a signal may interrupt.
+
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+#include <utility>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Owns one file descriptor; closes it on destruction. Move-only; not thread-safe.
+class unique_fd {
+  public:
+    unique_fd() noexcept = default;
+    explicit unique_fd(int fd) noexcept : fd_(fd) {}
+    unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    unique_fd& operator=(unique_fd&& o) noexcept {
+        if (this != &o) reset(std::exchange(o.fd_, -1));
+        return *this;
+    }
+    unique_fd(const unique_fd&) = delete;
+    unique_fd& operator=(const unique_fd&) = delete;
+    ~unique_fd() { reset(); }
+
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    [[nodiscard]] explicit operator bool() const noexcept { return fd_ >= 0; }
+    /// Gives the descriptor up without closing it.
+    int release() noexcept { return std::exchange(fd_, -1); }
+    /// Closes the current descriptor (if any) and owns `fd`.
+    void reset(int fd = -1) noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+/// Calls `f()` again while it fails with EINTR (a signal arrived before any work was done), and
+/// returns its last result; errno then tells why it failed.
+template <class F>
+auto retry_eintr(F&& f) noexcept(noexcept(f())) {
+    auto r = f();
+    while (r < 0 && errno == EINTR) r = f();
+    return r;
+}
+
+/// The current errno as a `std::error_code` of the system category.
+inline std::error_code last_error() noexcept { return {errno, std::system_category()}; }
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/fd.hpp
 // begin minihttp/status.hpp
 /// @file
 /// HTTP status codes (RFC 9110 §15) and their reason phrases.
@@ -579,9 +653,8 @@ enum class status : std::uint16_t {
 MINIHTTP_NAMESPACE_END
 // end minihttp/status.hpp
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -607,15 +680,53 @@ struct completion_sink {
     ~completion_sink() = default;
 };
 struct responder_access;
+struct response_access;
+class shared_entity;
 } // namespace detail
 
+namespace detail {
+/// Throws `std::invalid_argument` unless `name: value` may be sent as a response field: the name
+/// a token, the value free of control bytes (response splitting) and surrounding whitespace, and
+/// no framing field (Content-Length, Transfer-Encoding, Date), which only the engine writes.
+/// `Connection` is allowed only as `close`.
+inline void check_response_field(std::string_view name, std::string_view value) {
+    if (!is_token(name)) throw std::invalid_argument("http::response: field name is not a token");
+    for (char c : value)
+        if (!is(c, cc_field_vchar))
+            throw std::invalid_argument("http::response: control byte in field value");
+    if (!value.empty() && (is_ows(value.front()) || is_ows(value.back())))
+        throw std::invalid_argument("http::response: field value has surrounding whitespace");
+    if (iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+        iequals(name, "date"))
+        throw std::invalid_argument("http::response: framing fields are set by the engine");
+    if (iequals(name, "connection") && !iequals(value, "close"))
+        throw std::invalid_argument("http::response: only 'Connection: close' may be set");
+}
+
 /// Immutable response parts that many responses share: prebuilt field lines and content, e.g.
-/// a cached small file. Build it once, then `response::set_shared` costs a reference count.
-/// Thread-safety: immutable after construction, so shared freely across threads.
-struct shared_entity {
-    std::string fields; ///< serialised field lines, "Name: value\r\n" each; not re-validated
-    std::string body;   ///< the content
+/// a cached small file. Built once (fields validated as `response::add_header` does), then a
+/// response refers to it for the cost of a reference count.
+/// Thread-safety: immutable once shared, so shared freely across threads.
+class shared_entity {
+  public:
+    /// Appends a field line; throws `std::invalid_argument` as `response::add_header` does
+    /// (`Connection` is refused here: closing is a property of one response, not of content).
+    shared_entity& add_field(std::string_view name, std::string_view value) {
+        check_response_field(name, value);
+        if (iequals(name, "connection"))
+            throw std::invalid_argument("http::shared_entity: Connection is per response");
+        fields_.append(name).append(": ").append(value).append("\r\n");
+        return *this;
+    }
+    /// The serialised field lines, "Name: value\r\n" each.
+    [[nodiscard]] std::string_view fields() const noexcept { return fields_; }
+
+    std::string body; ///< the content
+
+  private:
+    std::string fields_;
 };
+} // namespace detail
 
 /// What happened to a response, reported to its `on_sent` callback.
 struct delivery {
@@ -646,37 +757,11 @@ class response {
     using sent_callback = std::function<void(const delivery&)>;
 
     explicit response(http::status s = http::status::ok) noexcept : status_(s) {}
-    // Member-wise, not via operator=: a response is moved several times on its way out of a
-    // chain, and constructing each member from the source halves the cost of every move.
-    response(response&& o) noexcept
-        : static_fields_(o.static_fields_), fields_(std::move(o.fields_)),
-          body_(std::move(o.body_)), stream_(std::move(o.stream_)), shared_(std::move(o.shared_)),
-          deferred_(std::move(o.deferred_)), on_sent_(std::move(o.on_sent_)),
-          file_offset_(o.file_offset_), file_length_(o.file_length_),
-          file_fd_(std::exchange(o.file_fd_, -1)), status_(o.status_),
-          kind_(std::exchange(o.kind_, body_kind::none)), close_(o.close_) {}
-    response& operator=(response&& o) noexcept {
-        if (this != &o) {
-            close_file();
-            status_ = o.status_;
-            static_fields_ = o.static_fields_;
-            fields_ = std::move(o.fields_);
-            body_ = std::move(o.body_);
-            stream_ = std::move(o.stream_);
-            shared_ = std::move(o.shared_);
-            deferred_ = std::move(o.deferred_);
-            on_sent_ = std::move(o.on_sent_);
-            file_fd_ = std::exchange(o.file_fd_, -1);
-            file_offset_ = o.file_offset_;
-            file_length_ = o.file_length_;
-            kind_ = std::exchange(o.kind_, body_kind::none);
-            close_ = o.close_;
-        }
-        return *this;
-    }
+    response(response&&) noexcept = default;
+    response& operator=(response&&) noexcept = default;
     response(const response&) = delete;
     response& operator=(const response&) = delete;
-    ~response() { close_file(); }
+    ~response() = default;
 
     /// A `text/plain; charset=utf-8` response.
     [[nodiscard]] static response text(std::string body, http::status s = http::status::ok) {
@@ -684,6 +769,17 @@ class response {
         r.set_body(std::move(body));
         r.static_fields_ = "Content-Type: text/plain; charset=utf-8\r\n"; // no allocation
         return r;
+    }
+    /// A short `text/plain` answer for a status, "404 Not Found\n": the body the engine and the
+    /// policies give every error they answer themselves.
+    [[nodiscard]] static response error(http::status s) {
+        std::string body;
+        char digits[4];
+        const auto r = std::to_chars(digits, digits + sizeof digits, to_int(s));
+        const std::string_view reason = reason_phrase(s);
+        body.reserve(static_cast<std::size_t>(r.ptr - digits) + reason.size() + 2);
+        body.append(digits, r.ptr).append(" ").append(reason).append("\n");
+        return text(std::move(body), s);
     }
     /// A response that will be produced later, possibly on another thread: the engine calls
     /// `start` on the worker, right after the handler returns, with a `responder` to which the
@@ -712,7 +808,7 @@ class response {
     /// Appends a field line; several fields of one name are allowed (e.g. Set-Cookie).
     /// `Connection: close` is accepted and makes the connection close after this response.
     response& add_header(std::string_view name, std::string_view value) {
-        check_field(name, value);
+        detail::check_response_field(name, value);
         if (detail::iequals(name, "connection")) {
             close_ = true;
             return *this;
@@ -723,7 +819,7 @@ class response {
     }
     /// Replaces every field named `name` (case-insensitive) with one line.
     response& set_header(std::string_view name, std::string_view value) {
-        check_field(name, value);
+        detail::check_response_field(name, value);
         remove_header(name);
         return add_header(name, value);
     }
@@ -748,7 +844,7 @@ class response {
         return removed;
     }
     /// The value of the first field named `name`, if any, among this response's own fields
-    /// and then a shared entity's. Valid until the response changes.
+    /// and then a shared entity's (a cached file's). Valid until the response changes.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept {
         for (const std::string_view f :
              {static_fields_, std::string_view(fields_), shared_fields()}) {
@@ -772,7 +868,7 @@ class response {
     /// Sets an in-memory body, and Content-Type unless `content_type` is empty.
     response& set_body(std::string data, std::string_view content_type = {}) {
         if (!content_type.empty()) set_header("Content-Type", content_type);
-        close_file();
+        file_.reset();
         stream_ = nullptr;
         shared_ = nullptr;
         body_ = std::move(data);
@@ -785,11 +881,11 @@ class response {
     response& set_file(int fd, std::uint64_t offset, std::uint64_t length,
                        std::string_view content_type = {}) {
         if (!content_type.empty()) set_header("Content-Type", content_type);
-        close_file();
+        file_.reset();
         body_.clear();
         stream_ = nullptr;
         shared_ = nullptr;
-        file_fd_ = fd;
+        file_.reset(fd);
         file_offset_ = offset;
         file_length_ = length;
         kind_ = body_kind::file;
@@ -799,25 +895,11 @@ class response {
     /// delimited by closing the connection for HTTP/1.0 ones (RFC 9112 §6.3).
     response& set_stream(stream_source source, std::string_view content_type = {}) {
         if (!content_type.empty()) set_header("Content-Type", content_type);
-        close_file();
+        file_.reset();
         body_.clear();
         shared_ = nullptr;
         stream_ = std::move(source);
         kind_ = body_kind::stream;
-        return *this;
-    }
-
-    /// Uses a shared entity: its fields follow this response's own, and its content — or the
-    /// part [offset, offset + length) of it, for a range — is the body. No copy is made.
-    response& set_shared(std::shared_ptr<const shared_entity> e, std::size_t offset = 0,
-                         std::size_t length = std::string::npos) {
-        close_file();
-        body_.clear();
-        stream_ = nullptr;
-        file_offset_ = std::min(offset, e->body.size());
-        file_length_ = std::min(length, e->body.size() - file_offset_);
-        shared_ = std::move(e);
-        kind_ = body_kind::shared;
         return *this;
     }
 
@@ -828,13 +910,8 @@ class response {
             return std::string_view(shared_->body).substr(file_offset_, file_length_);
         return body_;
     }
-    /// The shared entity's prebuilt field lines ("" without one).
-    [[nodiscard]] std::string_view shared_fields() const noexcept {
-        return shared_ ? std::string_view(shared_->fields) : std::string_view{};
-    }
-    /// Keeps a shared body alive while the engine sends it.
-    [[nodiscard]] std::shared_ptr<const shared_entity> shared() const noexcept { return shared_; }
-    [[nodiscard]] int file_descriptor() const noexcept { return file_fd_; }
+    /// The file body's descriptor (-1 for other kinds); owned by the response.
+    [[nodiscard]] int file_descriptor() const noexcept { return file_.get(); }
     [[nodiscard]] std::uint64_t file_offset() const noexcept { return file_offset_; }
     [[nodiscard]] std::uint64_t file_length() const noexcept { return file_length_; }
 
@@ -851,43 +928,23 @@ class response {
     }
     [[nodiscard]] bool closes_connection() const noexcept { return close_; }
 
-    /// For the engine: moves the body out (the response keeps its head).
-    std::string take_body() noexcept { return std::move(body_); }
-    stream_source take_stream() noexcept { return std::move(stream_); }
-    int release_file() noexcept { return std::exchange(file_fd_, -1); }
-    std::function<void(responder)> take_deferred() noexcept { return std::move(deferred_); }
-    sent_callback take_on_sent() noexcept { return std::move(on_sent_); }
-
   private:
-    static void check_field(std::string_view name, std::string_view value) {
-        if (!detail::is_token(name))
-            throw std::invalid_argument("http::response: field name is not a token");
-        for (char c : value)
-            if (!detail::is(c, detail::cc_field_vchar))
-                throw std::invalid_argument("http::response: control byte in field value");
-        if (!value.empty() && (detail::is_ows(value.front()) || detail::is_ows(value.back())))
-            throw std::invalid_argument("http::response: field value has surrounding whitespace");
-        if (detail::iequals(name, "content-length") || detail::iequals(name, "transfer-encoding") ||
-            detail::iequals(name, "date"))
-            throw std::invalid_argument("http::response: framing fields are set by the engine");
-        if (detail::iequals(name, "connection") && !detail::iequals(value, "close"))
-            throw std::invalid_argument("http::response: only 'Connection: close' may be set");
-    }
-    void close_file() noexcept {
-        if (file_fd_ >= 0) ::close(file_fd_);
-        file_fd_ = -1;
+    friend struct detail::response_access;
+
+    [[nodiscard]] std::string_view shared_fields() const noexcept {
+        return shared_ ? shared_->fields() : std::string_view{};
     }
 
     std::string_view static_fields_; // one line in static storage (text/html Content-Type)
     std::string fields_;
     std::string body_;
     stream_source stream_;
-    std::shared_ptr<const shared_entity> shared_;
+    std::shared_ptr<const detail::shared_entity> shared_;
     std::function<void(responder)> deferred_;
     sent_callback on_sent_;
     std::uint64_t file_offset_ = 0;
     std::uint64_t file_length_ = 0;
-    int file_fd_ = -1;
+    detail::unique_fd file_;
     http::status status_;
     body_kind kind_ = body_kind::none;
     bool close_ = false;
@@ -933,6 +990,38 @@ class responder {
 };
 
 namespace detail {
+/// What only the engine and the library's policies may do with a response: move its body parts
+/// out for sending, and attach a shared entity (whose fields were validated when it was built).
+struct response_access {
+    static std::string take_body(response& r) noexcept { return std::move(r.body_); }
+    static response::stream_source take_stream(response& r) noexcept {
+        return std::move(r.stream_);
+    }
+    static unique_fd take_file(response& r) noexcept { return std::move(r.file_); }
+    static std::function<void(responder)> take_deferred(response& r) noexcept {
+        return std::move(r.deferred_);
+    }
+    static response::sent_callback take_on_sent(response& r) noexcept {
+        return std::move(r.on_sent_);
+    }
+    static std::string_view shared_fields(const response& r) noexcept { return r.shared_fields(); }
+    static const std::shared_ptr<const shared_entity>& shared(const response& r) noexcept {
+        return r.shared_;
+    }
+    /// Uses a shared entity: its fields follow the response's own, and its content — or the
+    /// part [offset, offset + length) of it, for a range — is the body. No copy is made.
+    static void set_shared(response& r, std::shared_ptr<const shared_entity> e,
+                           std::size_t offset = 0, std::size_t length = std::string::npos) {
+        r.file_.reset();
+        r.body_.clear();
+        r.stream_ = nullptr;
+        r.file_offset_ = std::min(offset, e->body.size());
+        r.file_length_ = std::min(length, e->body.size() - r.file_offset_);
+        r.shared_ = std::move(e);
+        r.kind_ = response::body_kind::shared;
+    }
+};
+
 struct responder_access {
     static responder make(completion_sink* sink, void* token) noexcept { return {sink, token}; }
 };
@@ -1013,11 +1102,11 @@ class chain {
                 res.add_header("Allow", allow);
                 return res;
             }
-            response res = response::text("405 Method Not Allowed\n", status::method_not_allowed);
+            response res = response::error(status::method_not_allowed);
             res.add_header("Allow", allow);
             return res;
         }
-        return response::text("404 Not Found\n", status::not_found);
+        return response::error(status::not_found);
     }
 
     template <class X>
@@ -1318,8 +1407,7 @@ class blocking {
             job j{this, &r, std::move(out)};
             if (!pool_->try_submit(j)) {
                 // RFC 9110 §15.6.4: 503 with Retry-After when the pool cannot take more.
-                response busy =
-                    response::text("503 Service Unavailable\n", status::service_unavailable);
+                response busy = response::error(status::service_unavailable);
                 busy.add_header("Retry-After", "5");
                 j.out.send(std::move(busy));
             }
@@ -1331,7 +1419,7 @@ class blocking {
             if constexpr (filtering_layer<H>) {
                 std::optional<response> res = inner_(r);
                 if (res) return std::move(*res);
-                return response::text("404 Not Found\n", status::not_found);
+                return response::error(status::not_found);
             } else {
                 return response(inner_(r));
             }
@@ -1340,7 +1428,7 @@ class blocking {
         } catch (...) {
             log("blocking handler threw a non-standard exception");
         }
-        return response(status::internal_server_error);
+        return response::error(status::internal_server_error);
     }
 
     void log(const std::string& msg) const noexcept {
@@ -1736,24 +1824,6 @@ enum class range_result : std::uint8_t {
 /// small or overlapping ranges are a denial-of-service pattern).
 inline constexpr std::size_t max_range_specs = 100;
 
-namespace detail {
-
-/// Parses 1*DIGIT into `out`; false if empty, not digits, or more than 64 bits.
-[[nodiscard]] constexpr bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
-    if (s.empty()) return false;
-    std::uint64_t v = 0;
-    for (char c : s) {
-        if (!is_digit(c)) return false;
-        const auto d = static_cast<std::uint64_t>(c - '0');
-        if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return false;
-        v = v * 10 + d;
-    }
-    out = v;
-    return true;
-}
-
-} // namespace detail
-
 /// Evaluates a Range `field_value` (RFC 9110 §14.1–§14.2) against a representation of `size`
 /// bytes; pass "" when there is no Range field. Writes `out` only on `satisfiable`.
 /// - Only the "bytes" unit (case-insensitive) is understood; others are ignored (§14.1.1).
@@ -2065,6 +2135,181 @@ struct cookie {
 
 MINIHTTP_NAMESPACE_END
 // end minihttp/cookies.hpp
+// begin minihttp/error.hpp
+/// @file
+/// `http::errc`: a stable name for every rule the request reader and the engine enforce, with
+/// the status it is answered with and a short message; a `std::error_category` makes each one a
+/// `std::error_code`. Tests and logs name the rule that fired (llhttp's HPE_* codes, Beast's
+/// `http::error`), not only the status, which many rules share.
+
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// Why the engine refused a request or closed a connection. Values are stable: new rules get
+/// new values at the end, none is ever renumbered. 0 means "no error".
+enum class errc : std::uint8_t {
+    // Request line (RFC 9112 §2–§3).
+    bare_lf = 1,              ///< a line ended by LF without CR (400)
+    bare_cr,                  ///< a CR not followed by LF (400, RFC 9112 §2.2)
+    too_many_empty_lines,     ///< CRLFs before the request line beyond the line limit (400)
+    request_line_too_long,    ///< the request line exceeds `max_request_line` (414)
+    invalid_method,           ///< the method is not a token (400)
+    invalid_percent_encoding, ///< "%" in the target not followed by two hex digits (400)
+    invalid_target,           ///< a request-target byte outside visible ASCII, or empty (400)
+    invalid_version,          ///< not `HTTP/DIGIT.DIGIT` (400)
+    unsupported_version,      ///< a version other than HTTP/1.0 and HTTP/1.1 (505)
+    // Field section (RFC 9112 §5).
+    header_section_too_large, ///< the field section exceeds `max_header_bytes` (431)
+    too_many_fields,          ///< more than `max_header_fields` field lines (431)
+    obs_fold,                 ///< a field line starting with whitespace (400, RFC 9112 §5.2)
+    invalid_field_name,       ///< not a token, or whitespace before the colon (400, §5.1)
+    invalid_field_value,      ///< CR, LF, NUL or another control byte in a value (400)
+    // Target forms and Host (RFC 9112 §3.2, RFC 9110 §7.2).
+    asterisk_form_not_options, ///< "*" with a method other than OPTIONS (400)
+    invalid_authority,         ///< a malformed authority-form or absolute-form authority (400)
+    unsupported_scheme,        ///< an absolute-form target that is not http(s) (400)
+    connect_without_authority, ///< CONNECT without an authority-form target (400)
+    missing_host,              ///< HTTP/1.1 without Host (400, RFC 9112 §3.2)
+    duplicate_host,            ///< more than one Host field (400)
+    invalid_host,              ///< Host is not `uri-host [":" port]` (400)
+    invalid_connection_option, ///< a Connection option that is not a token (400)
+    // Framing (RFC 9112 §6).
+    invalid_content_length,        ///< not 1*DIGIT, overflowing, or differing values (400)
+    transfer_encoding_with_length, ///< Transfer-Encoding and Content-Length together (400)
+    transfer_encoding_in_http10,   ///< Transfer-Encoding in an HTTP/1.0 request (400)
+    invalid_transfer_encoding,     ///< malformed, or the final coding is not chunked (400)
+    unsupported_transfer_coding,   ///< a valid coding other than chunked (501)
+    unsupported_expectation,       ///< an Expect other than 100-continue (417)
+    // Chunked content (RFC 9112 §7.1).
+    invalid_chunk_size,        ///< a chunk size that is not 1*HEXDIG (400)
+    chunk_size_overflow,       ///< a chunk size over 64 bits (400)
+    chunk_line_too_long,       ///< a chunk-size line with extensions over 4 KiB (400)
+    invalid_chunk_extension,   ///< chunk-ext syntax (400)
+    chunk_line_not_crlf,       ///< a chunk-size line not ended by CRLF (400)
+    chunk_data_not_crlf,       ///< chunk data not followed by CRLF (400)
+    invalid_trailer_field,     ///< a trailer field line that a head would refuse (400)
+    trailer_section_too_large, ///< the trailer section exceeds the header limits (431)
+    // Limits and timeouts enforced by the engine.
+    body_too_large,                  ///< content over `max_body_bytes` (413)
+    head_timeout,                    ///< no complete head within `header_timeout` (408)
+    body_timeout,                    ///< content slower than `min_body_rate` allows (408)
+    unknown_method,                  ///< a method the server does not know (501)
+    connect_not_supported,           ///< CONNECT: no tunnelling (501)
+    too_many_connections,            ///< `max_connections` reached (503)
+    too_many_connections_per_client, ///< `max_connections_per_client` reached (503)
+    handler_failed,                  ///< the handler threw or returned no final status (500)
+};
+
+namespace detail {
+struct errc_info {
+    http::status status;
+    std::string_view message;
+};
+
+/// The status each rule is answered with, and its message. Indexed by the enum's value.
+[[nodiscard]] constexpr errc_info errc_table(errc e) noexcept {
+    using s = http::status;
+    switch (e) {
+    case errc::bare_lf: return {s::bad_request, "bare LF"};
+    case errc::bare_cr: return {s::bad_request, "bare CR"};
+    case errc::too_many_empty_lines:
+        return {s::bad_request, "too many empty lines before the request line"};
+    case errc::request_line_too_long: return {s::uri_too_long, "request line too long"};
+    case errc::invalid_method: return {s::bad_request, "invalid method"};
+    case errc::invalid_percent_encoding:
+        return {s::bad_request, "invalid percent-encoding in target"};
+    case errc::invalid_target: return {s::bad_request, "invalid request-target"};
+    case errc::invalid_version: return {s::bad_request, "invalid HTTP version"};
+    case errc::unsupported_version:
+        return {s::http_version_not_supported, "unsupported HTTP version"};
+    case errc::header_section_too_large:
+        return {s::request_header_fields_too_large, "header section too large"};
+    case errc::too_many_fields:
+        return {s::request_header_fields_too_large, "too many header fields"};
+    case errc::obs_fold: return {s::bad_request, "obs-fold or whitespace before a field line"};
+    case errc::invalid_field_name:
+        return {s::bad_request, "invalid field name or whitespace before colon"};
+    case errc::invalid_field_value: return {s::bad_request, "invalid byte in field value"};
+    case errc::asterisk_form_not_options:
+        return {s::bad_request, "asterisk-form target with a method other than OPTIONS"};
+    case errc::invalid_authority: return {s::bad_request, "invalid authority in request-target"};
+    case errc::unsupported_scheme: return {s::bad_request, "unsupported URI scheme"};
+    case errc::connect_without_authority:
+        return {s::bad_request, "CONNECT without authority-form target"};
+    case errc::missing_host: return {s::bad_request, "missing Host"};
+    case errc::duplicate_host: return {s::bad_request, "repeated Host"};
+    case errc::invalid_host: return {s::bad_request, "invalid Host"};
+    case errc::invalid_connection_option: return {s::bad_request, "invalid Connection option"};
+    case errc::invalid_content_length: return {s::bad_request, "invalid Content-Length"};
+    case errc::transfer_encoding_with_length:
+        return {s::bad_request, "Transfer-Encoding with Content-Length"};
+    case errc::transfer_encoding_in_http10:
+        return {s::bad_request, "Transfer-Encoding in HTTP/1.0"};
+    case errc::invalid_transfer_encoding:
+        return {s::bad_request, "Transfer-Encoding does not end in chunked"};
+    case errc::unsupported_transfer_coding:
+        return {s::not_implemented, "unsupported transfer coding"};
+    case errc::unsupported_expectation: return {s::expectation_failed, "unsupported expectation"};
+    case errc::invalid_chunk_size: return {s::bad_request, "invalid chunk size"};
+    case errc::chunk_size_overflow: return {s::bad_request, "chunk size overflow"};
+    case errc::chunk_line_too_long: return {s::bad_request, "chunk line too long"};
+    case errc::invalid_chunk_extension: return {s::bad_request, "invalid chunk extension"};
+    case errc::chunk_line_not_crlf: return {s::bad_request, "chunk size line not ended by CRLF"};
+    case errc::chunk_data_not_crlf: return {s::bad_request, "chunk data not followed by CRLF"};
+    case errc::invalid_trailer_field: return {s::bad_request, "invalid trailer field"};
+    case errc::trailer_section_too_large:
+        return {s::request_header_fields_too_large, "trailer section too large"};
+    case errc::body_too_large: return {s::content_too_large, "request content too large"};
+    case errc::head_timeout: return {s::request_timeout, "request head timeout"};
+    case errc::body_timeout: return {s::request_timeout, "request body too slow"};
+    case errc::unknown_method: return {s::not_implemented, "unknown method"};
+    case errc::connect_not_supported: return {s::not_implemented, "CONNECT is not supported"};
+    case errc::too_many_connections: return {s::service_unavailable, "max_connections reached"};
+    case errc::too_many_connections_per_client:
+        return {s::service_unavailable, "max_connections_per_client reached"};
+    case errc::handler_failed: return {s::internal_server_error, "handler failed"};
+    }
+    return {s::internal_server_error, "unknown error"};
+}
+} // namespace detail
+
+/// The status a rule is answered with (400, 408, 413, 414, 417, 431, 500, 501, 503, 505).
+[[nodiscard]] constexpr http::status status_of(errc e) noexcept {
+    return detail::errc_table(e).status;
+}
+/// A short, static description of the rule, for logs ("bare CR", "invalid Host").
+[[nodiscard]] constexpr std::string_view message_of(errc e) noexcept {
+    return detail::errc_table(e).message;
+}
+
+/// The category of `http::errc` error codes ("minihttp"). Thread-safe; a singleton.
+[[nodiscard]] inline const std::error_category& error_category() noexcept {
+    struct category final : std::error_category {
+        [[nodiscard]] const char* name() const noexcept override { return "minihttp"; }
+        [[nodiscard]] std::string message(int v) const override {
+            return std::string(message_of(static_cast<errc>(v)));
+        }
+    };
+    static const category instance;
+    return instance;
+}
+
+/// Makes `errc` usable as a `std::error_code` (found by argument-dependent lookup).
+[[nodiscard]] inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+MINIHTTP_NAMESPACE_END
+
+template <>
+struct std::is_error_code_enum<::MINIHTTP_NAMESPACE::errc> : std::true_type {};
+// end minihttp/error.hpp
 // begin minihttp/json.hpp
 /// @file
 /// A strict validator of JSON texts (RFC 8259), for request bodies that are stored as received
@@ -2422,6 +2667,59 @@ inline void json_skip_ws(std::string_view t, std::size_t& i) noexcept {
 
 MINIHTTP_NAMESPACE_END
 // end minihttp/json.hpp
+// begin minihttp/log.hpp
+/// @file
+/// `http::log_to`: one log message built from parts without allocating, for the policies'
+/// `std::function<void(std::string_view)>` sinks. Apart from `logger.hpp`, which owns a
+/// thread: a policy that only formats messages needs none of that.
+
+
+#include <charconv>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+namespace detail {
+inline void append_log_part(std::string& out, std::string_view part) { out.append(part); }
+inline void append_log_part(std::string& out, char part) { out.push_back(part); }
+template <class Int>
+requires std::is_integral_v<Int> &&(!std::is_same_v<Int, char>)&&(
+    !std::is_same_v<Int, bool>)inline void append_log_part(std::string& out, Int part) {
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, part);
+    out.append(digits, r.ptr);
+}
+} // namespace detail
+
+/// Hands `sink` one message made of `parts` (strings, characters and integers, concatenated),
+/// built in a buffer this thread reuses: a policy logging on every request allocates nothing
+/// once warm, where `"a" + std::string(b) + ...` would allocate several times per line. Does
+/// nothing if `sink` is empty. The view passed to `sink` is valid only during the call.
+/// Thread-safety: as `sink`; re-entrant (a sink that logs again gets a buffer of its own).
+template <class... Parts>
+void log_to(const std::function<void(std::string_view)>& sink, const Parts&... parts) {
+    if (!sink) return;
+    thread_local std::string reused;
+    thread_local bool busy = false;
+    std::string own;
+    std::string& line = busy ? own : reused;
+    line.clear();
+    (detail::append_log_part(line, parts), ...);
+    const bool was_busy = std::exchange(busy, true);
+    struct release {
+        bool& flag;
+        bool previous;
+        ~release() { flag = previous; }
+    } guard{busy, was_busy};
+    sink(line);
+}
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/log.hpp
 // begin minihttp/options.hpp
 /// @file
 /// `http::server_options`: every limit and timeout of the engine, as runtime values.
@@ -2633,14 +2931,8 @@ namespace detail {
     while (true) {
         const auto comma = value.find(',');
         const auto element = trim_ows(value.substr(0, comma));
-        if (element.empty()) return false;
         std::uint64_t v = 0;
-        for (char c : element) {
-            if (!is_digit(c)) return false;
-            const auto d = static_cast<std::uint64_t>(c - '0');
-            if (v > (UINT64_MAX - d) / 10) return false;
-            v = v * 10 + d;
-        }
+        if (!parse_u64(element, v)) return false;
         if (seen && v != out) return false;
         out = v;
         seen = any = true;
@@ -3342,130 +3634,6 @@ MINIHTTP_NAMESPACE_END
 /// `http::json_upload`: accepts JSON documents by POST and stores each, whole or not at all,
 /// under a unique name. It blocks (write + fsync): run it through `http::blocking`.
 
-// begin minihttp/detail/socket.hpp
-/// @file
-/// Owning file descriptors and listening sockets.
-
-
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdint>
-#include <cstring>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <utility>
-#include <vector>
-
-MINIHTTP_NAMESPACE_BEGIN
-namespace detail {
-
-/// Owns one file descriptor; closes it on destruction. Move-only.
-class unique_fd {
-  public:
-    unique_fd() noexcept = default;
-    explicit unique_fd(int fd) noexcept : fd_(fd) {}
-    unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    unique_fd& operator=(unique_fd&& o) noexcept {
-        if (this != &o) reset(std::exchange(o.fd_, -1));
-        return *this;
-    }
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
-    ~unique_fd() { reset(); }
-
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    [[nodiscard]] explicit operator bool() const noexcept { return fd_ >= 0; }
-    int release() noexcept { return std::exchange(fd_, -1); }
-    void reset(int fd = -1) noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-
-  private:
-    int fd_ = -1;
-};
-
-inline std::error_code last_error() noexcept { return {errno, std::system_category()}; }
-
-/// Resolves `host` (a numeric address, "[v6]", a name such as "localhost", or "" / "*" for all
-/// interfaces) and opens `count` listening sockets on it: one, or `count` sharing the port
-/// through SO_REUSEPORT. Port 0 picks a free port; `bound_port` receives the real one.
-inline std::error_code open_listeners(std::string_view host, std::uint16_t port, unsigned count,
-                                      bool reuse_port, int backlog, std::vector<unique_fd>& out,
-                                      std::uint16_t& bound_port, bool defer_accept = false) {
-    std::string h(host);
-    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-    if (h == "*") h.clear();
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* res = nullptr;
-    const std::string service = std::to_string(port);
-    if (const int rc =
-            ::getaddrinfo(h.empty() ? nullptr : h.c_str(), service.c_str(), &hints, &res);
-        rc != 0) {
-        return rc == EAI_SYSTEM ? last_error()
-                                : std::make_error_code(std::errc::address_not_available);
-    }
-    std::error_code ec = std::make_error_code(std::errc::address_not_available);
-    out.clear();
-    for (addrinfo* ai = res; ai != nullptr && out.empty(); ai = ai->ai_next) {
-        sockaddr_storage addr{};
-        std::memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
-        const unsigned n = reuse_port ? (count == 0 ? 1 : count) : 1;
-        for (unsigned i = 0; i < n; ++i) {
-            unique_fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                                  ai->ai_protocol));
-            if (!fd) {
-                ec = last_error();
-                break;
-            }
-            const int one = 1;
-            ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-            if (reuse_port) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-            // Accepted sockets inherit TCP_NODELAY from the listener on Linux, which saves a
-            // setsockopt per connection; the engine still sets it where inheritance is absent.
-            ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            // Seconds to defer; the kernel rounds up to SYN-ACK retransmissions.
-            if (defer_accept)
-                ::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
-            if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), ai->ai_addrlen) != 0 ||
-                ::listen(fd.get(), backlog) != 0) {
-                ec = last_error();
-                break;
-            }
-            if (i == 0) { // learn the real port, so that the others bind to the same one
-                sockaddr_storage real{};
-                socklen_t len = sizeof real;
-                ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&real), &len);
-                const std::uint16_t p =
-                    real.ss_family == AF_INET6
-                        ? ntohs(reinterpret_cast<sockaddr_in6*>(&real)->sin6_port)
-                        : ntohs(reinterpret_cast<sockaddr_in*>(&real)->sin_port);
-                bound_port = p;
-                if (addr.ss_family == AF_INET6)
-                    reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(p);
-                else
-                    reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(p);
-            }
-            out.push_back(std::move(fd));
-        }
-        if (out.size() != n) out.clear();
-    }
-    ::freeaddrinfo(res);
-    return out.empty() ? ec : std::error_code{};
-}
-
-} // namespace detail
-MINIHTTP_NAMESPACE_END
-// end minihttp/detail/socket.hpp
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -3770,41 +3938,6 @@ MINIHTTP_NAMESPACE_END
 
 MINIHTTP_NAMESPACE_BEGIN
 
-namespace detail {
-inline void append_log_part(std::string& out, std::string_view part) { out.append(part); }
-inline void append_log_part(std::string& out, char part) { out.push_back(part); }
-template <class Int>
-requires std::is_integral_v<Int> &&(!std::is_same_v<Int, char>)&&(
-    !std::is_same_v<Int, bool>)inline void append_log_part(std::string& out, Int part) {
-    char digits[24];
-    const auto r = std::to_chars(digits, digits + sizeof digits, part);
-    out.append(digits, r.ptr);
-}
-} // namespace detail
-
-/// Hands `sink` one message made of `parts` (strings, characters and integers, concatenated),
-/// built in a buffer this thread reuses: a policy logging on every request allocates nothing
-/// once warm, where `"a" + std::string(b) + ...` would allocate several times per line. Does
-/// nothing if `sink` is empty. The view passed to `sink` is valid only during the call.
-/// Thread-safety: as `sink`; re-entrant (a sink that logs again gets a buffer of its own).
-template <class... Parts>
-void log_to(const std::function<void(std::string_view)>& sink, const Parts&... parts) {
-    if (!sink) return;
-    thread_local std::string reused;
-    thread_local bool busy = false;
-    std::string own;
-    std::string& line = busy ? own : reused;
-    line.clear();
-    (detail::append_log_part(line, parts), ...);
-    const bool was_busy = std::exchange(busy, true);
-    struct release {
-        bool& flag;
-        bool previous;
-        ~release() { flag = previous; }
-    } guard{busy, was_busy};
-    sink(line);
-}
-
 /// Settings of `logger`.
 struct logger_options {
     /// Where lines go (not closed by the logger).
@@ -4046,7 +4179,7 @@ class security {
         if (m != method::options && !opts_.methods.contains(m)) {
             log("Method not allowed: " + std::string(r.method_name()) + " " +
                 std::string(r.target()));
-            response res = response::text("405 Method Not Allowed\n", status::method_not_allowed);
+            response res = response::error(status::method_not_allowed);
             res.add_header("Allow", method_set(opts_.methods).insert(method::options).to_allow());
             return res;
         }
@@ -4099,6 +4232,30 @@ MINIHTTP_NAMESPACE_END
 /// @file
 /// `http::static_files`: serves GET and HEAD from a document root, safely.
 
+// begin minihttp/detail/clock.hpp
+/// @file
+/// The one monotonic clock of the library's deadlines and caches.
+
+
+#include <time.h>
+
+#include <cstdint>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Monotonic milliseconds from the coarse clock (vDSO, no system call, a few ms of
+/// resolution): timeouts and cache leases need no better. Thread-safe.
+[[nodiscard]] inline std::uint64_t monotonic_ms() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000u +
+           static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000u;
+}
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/clock.hpp
 // begin minihttp/detail/http_date.hpp
 /// @file
 /// IMF-fixdate formatting (RFC 9110 §5.6.7) for the Date field.
@@ -4446,8 +4603,8 @@ inline const std::map<std::string, std::string, std::less<>>& default_content_ty
 /// A small file held in memory: its content and prebuilt fields, and those of its 304.
 /// Immutable once built; shared by the responses that send it.
 struct cached_file {
-    std::shared_ptr<const shared_entity> entity;       ///< fields of a 200 + the content
-    std::shared_ptr<const shared_entity> not_modified; ///< fields of a 304, no content
+    std::shared_ptr<const detail::shared_entity> entity;       ///< fields of a 200 + the content
+    std::shared_ptr<const detail::shared_entity> not_modified; ///< fields of a 304, no content
     std::string etag;
     struct stat st {};
     std::string path; ///< beneath the root, decoded (what a request target resolved to)
@@ -4464,13 +4621,6 @@ struct cache_slot {
 [[nodiscard]] inline bool same_file(const struct stat& a, const struct stat& b) noexcept {
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
            a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
-}
-
-[[nodiscard]] inline std::uint64_t coarse_ms() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000u +
-           static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000u;
 }
 
 /// The small-file cache of one thread, keyed by coding and path. Bounded: when full it
@@ -4624,7 +4774,7 @@ class static_files {
         if (cache != nullptr) {
             const detail::cache_slot* hit = cache->find(target_key, raw);
             if (hit != nullptr && hit->file &&
-                detail::coarse_ms() - hit->checked_ms < validity_ms_) {
+                detail::monotonic_ms() - hit->checked_ms < validity_ms_) {
                 representation rep;
                 rep.cached = hit->file;
                 rep.st = hit->file->st;
@@ -4659,7 +4809,7 @@ class static_files {
                 std::string location(raw);
                 location.push_back('/');
                 if (!r.query().empty()) location.append("?").append(r.query());
-                response res = response::text("301 Moved Permanently\n", status::moved_permanently);
+                response res = response::error(status::moved_permanently);
                 res.add_header("Location", location);
                 return res;
             }
@@ -4692,7 +4842,7 @@ class static_files {
                             std::string_view coding, representation& out) const {
         out.coding = coding;
         detail::file_cache* cache = caching() ? &local_cache() : nullptr;
-        const std::uint64_t now = cache != nullptr ? detail::coarse_ms() : 0;
+        const std::uint64_t now = cache != nullptr ? detail::monotonic_ms() : 0;
         detail::cache_slot* slot = nullptr;
         if (cache != nullptr) {
             slot = cache->find(coding, path);
@@ -4740,7 +4890,7 @@ class static_files {
                                                     std::string_view path, std::string_view name,
                                                     const std::string& ext,
                                                     std::string_view coding) const {
-        auto entity = std::make_shared<shared_entity>();
+        auto entity = std::make_shared<detail::shared_entity>();
         entity->body.resize(static_cast<std::size_t>(st.st_size));
         std::size_t got = 0;
         while (got < entity->body.size()) {
@@ -4757,10 +4907,10 @@ class static_files {
         file->ext = ext;
         file->etag = etag_of(st);
         for (const auto& [n, v] : entity_fields(file->etag, st.st_mtim.tv_sec, name, ext, coding))
-            entity->fields.append(n).append(": ").append(v).append("\r\n");
-        auto not_modified = std::make_shared<shared_entity>();
+            entity->add_field(n, v);
+        auto not_modified = std::make_shared<detail::shared_entity>();
         for (const auto& [n, v] : validator_fields(file->etag, st.st_mtim.tv_sec, ext))
-            not_modified->fields.append(n).append(": ").append(v).append("\r\n");
+            not_modified->add_field(n, v);
         file->entity = std::move(entity);
         file->not_modified = std::move(not_modified);
         return file;
@@ -4822,7 +4972,7 @@ class static_files {
         if (auto pre = preconditions(r, etag, mtime)) { // 304 or 412 (RFC 9110 §13.2.2)
             if (pre->code() == status::not_modified) {
                 if (rep.cached)
-                    pre->set_shared(rep.cached->not_modified);
+                    detail::response_access::set_shared(*pre, rep.cached->not_modified);
                 else
                     for (const auto& [n, v] : validator_fields(etag, mtime, ext))
                         pre->add_header(n, v);
@@ -4850,8 +5000,7 @@ class static_files {
                     break;
                 }
                 case range_result::unsatisfiable: {
-                    response bad = response::text("416 Range Not Satisfiable\n",
-                                                  status::range_not_satisfiable);
+                    response bad = response::error(status::range_not_satisfiable);
                     std::string cr;
                     append_unsatisfied_content_range(cr, size);
                     bad.add_header("Content-Range", cr);
@@ -4866,8 +5015,9 @@ class static_files {
         }
         if (rep.cached) {
             // The hot path: fields prebuilt, content in memory, nothing opened.
-            res.set_shared(rep.cached->entity, static_cast<std::size_t>(offset),
-                           static_cast<std::size_t>(length));
+            detail::response_access::set_shared(res, rep.cached->entity,
+                                                static_cast<std::size_t>(offset),
+                                                static_cast<std::size_t>(length));
         } else {
             for (const auto& [n, v] : entity_fields(etag, mtime, name, ext, rep.coding))
                 res.add_header(n, v);
@@ -4967,9 +5117,7 @@ class static_files {
         }
         return std::nullopt;
     }
-    static response failed_precondition() {
-        return response::text("412 Precondition Failed\n", status::precondition_failed);
-    }
+    static response failed_precondition() { return response::error(status::precondition_failed); }
     // The values of every field line named `name`, joined as one list (RFC 9110 §5.3).
     // The field's values joined with ", " (RFC 9110 §5.3), viewed in place when it occurs once
     // (no allocation); joined in this thread's buffer, valid until the next call, otherwise.
@@ -5079,7 +5227,7 @@ class static_files {
             if (opts_.log)
                 opts_.log("Cannot open " + std::string(raw) + ": " +
                           std::system_category().message(err));
-            return response::text("500 Internal Server Error\n", status::internal_server_error);
+            return response::error(status::internal_server_error);
         }
     }
 
@@ -5087,16 +5235,15 @@ class static_files {
         if (opts_.log)
             opts_.log("Path traversal/forbidden: " + std::string(raw) + " (" + std::string(why) +
                       ")");
-        return response::text(
-            std::to_string(to_int(s)) + " " + std::string(reason_phrase(s)) + "\n", s);
+        return response::error(s);
     }
     response unsupported(std::string_view raw) const {
         if (opts_.log) opts_.log("Unsupported file type: " + std::string(raw));
-        return response::text("415 Unsupported Media Type\n", status::unsupported_media_type);
+        return response::error(status::unsupported_media_type);
     }
     response not_found(std::string_view raw) const {
         if (opts_.log) opts_.log("File not found: " + std::string(raw));
-        return response::text("404 Not Found\n", status::not_found);
+        return response::error(status::not_found);
     }
 
     [[nodiscard]] bool allowed(std::string_view ext) const {
@@ -5226,7 +5373,7 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
         out.append("Connection: keep-alive\r\n"sv);
     out.append(r.static_fields());
     out.append(r.fields());
-    out.append(r.shared_fields());
+    out.append(detail::response_access::shared_fields(r));
     out.append("\r\n"sv);
     return res;
 }
@@ -5260,6 +5407,102 @@ MINIHTTP_NAMESPACE_END
 /// (writev / sendfile / chunked stream) → next pipelined request, or idle, or closing. Every
 /// state has a deadline in the worker's timer wheel.
 
+// begin minihttp/detail/socket.hpp
+/// @file
+/// Listening sockets.
+
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Resolves `host` (a numeric address, "[v6]", a name such as "localhost", or "" / "*" for all
+/// interfaces) and opens `count` listening sockets on it: one, or `count` sharing the port
+/// through SO_REUSEPORT. Port 0 picks a free port; `bound_port` receives the real one.
+inline std::error_code open_listeners(std::string_view host, std::uint16_t port, unsigned count,
+                                      bool reuse_port, int backlog, std::vector<unique_fd>& out,
+                                      std::uint16_t& bound_port, bool defer_accept = false) {
+    std::string h(host);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    if (h == "*") h.clear();
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    const std::string service = std::to_string(port);
+    if (const int rc =
+            ::getaddrinfo(h.empty() ? nullptr : h.c_str(), service.c_str(), &hints, &res);
+        rc != 0) {
+        return rc == EAI_SYSTEM ? last_error()
+                                : std::make_error_code(std::errc::address_not_available);
+    }
+    std::error_code ec = std::make_error_code(std::errc::address_not_available);
+    out.clear();
+    for (addrinfo* ai = res; ai != nullptr && out.empty(); ai = ai->ai_next) {
+        sockaddr_storage addr{};
+        std::memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
+        const unsigned n = reuse_port ? (count == 0 ? 1 : count) : 1;
+        for (unsigned i = 0; i < n; ++i) {
+            unique_fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                                  ai->ai_protocol));
+            if (!fd) {
+                ec = last_error();
+                break;
+            }
+            const int one = 1;
+            ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            if (reuse_port) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+            // Accepted sockets inherit TCP_NODELAY from the listener on Linux, which saves a
+            // setsockopt per connection; the engine still sets it where inheritance is absent.
+            ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            // Seconds to defer; the kernel rounds up to SYN-ACK retransmissions.
+            if (defer_accept)
+                ::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
+            if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), ai->ai_addrlen) != 0 ||
+                ::listen(fd.get(), backlog) != 0) {
+                ec = last_error();
+                break;
+            }
+            if (i == 0) { // learn the real port, so that the others bind to the same one
+                sockaddr_storage real{};
+                socklen_t len = sizeof real;
+                ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&real), &len);
+                const std::uint16_t p =
+                    real.ss_family == AF_INET6
+                        ? ntohs(reinterpret_cast<sockaddr_in6*>(&real)->sin6_port)
+                        : ntohs(reinterpret_cast<sockaddr_in*>(&real)->sin_port);
+                bound_port = p;
+                if (addr.ss_family == AF_INET6)
+                    reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(p);
+                else
+                    reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(p);
+            }
+            out.push_back(std::move(fd));
+        }
+        if (out.size() != n) out.clear();
+    }
+    ::freeaddrinfo(res);
+    return out.empty() ? ec : std::error_code{};
+}
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/socket.hpp
 // begin minihttp/detail/timer_wheel.hpp
 /// @file
 /// A hashed timing wheel for connection deadlines: O(1) to arm, move or cancel a deadline, and
@@ -5423,23 +5666,9 @@ namespace detail {
 /// Calls the user's handler; supplied by `server<H>`. May throw: the engine catches.
 using dispatch_fn = response (*)(const void* handler, const request& req);
 
-/// Monotonic milliseconds from the coarse clock (vDSO, no syscall): timeouts need no better.
-inline std::uint64_t monotonic_ms() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000u +
-           static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000u;
-}
-
 /// A short text response for an engine-generated status; `close` adds `Connection: close`.
 inline response make_error_response(http::status s, bool close = true) {
-    std::string body;
-    body.reserve(48);
-    append_number(body, to_int(s));
-    body.push_back(' ');
-    body.append(reason_phrase(s));
-    body.push_back('\n');
-    response r = response::text(std::move(body), s);
+    response r = response::error(s);
     if (close) r.close_connection();
     if (s == status::service_unavailable) r.add_header("Retry-After", "5");
     return r;
@@ -6337,7 +6566,7 @@ class worker final : private completion_sink {
             c.ph = phase::handling;
             wheel_.cancel(c.timer);
             ++handling_;
-            auto start = res.take_deferred();
+            auto start = response_access::take_deferred(res);
             try {
                 if (start)
                     start(responder_access::make(this, &c));
@@ -6488,7 +6717,7 @@ class worker final : private completion_sink {
     void queue_response(connection& c, io_state& io, response& res, bool head_request,
                         unsigned version_minor, bool keep_alive) {
         queue_body(c, io, res, head_request, version_minor, keep_alive);
-        auto cb = res.take_on_sent();
+        auto cb = response_access::take_on_sent(res);
         if (cb || !io.access.empty()) { // told once everything before it is written
             out_segment s;
             s.kind = out_segment::notify;
@@ -6531,13 +6760,13 @@ class worker final : private completion_sink {
                     out_segment s;
                     s.kind = out_segment::view;
                     s.viewed = res.body();
-                    s.keep = res.shared();
+                    s.keep = response_access::shared(res);
                     io.segs.push_back(std::move(s));
                 } else {
                     push_buf(io, from);
                     out_segment s;
                     s.kind = out_segment::str;
-                    s.data = res.take_body();
+                    s.data = response_access::take_body(res);
                     io.segs.push_back(std::move(s));
                 }
             } else { // file
@@ -6546,7 +6775,7 @@ class worker final : private completion_sink {
                 s.kind = out_segment::file;
                 s.off = res.file_offset();
                 s.left = res.file_length();
-                s.fd.reset(res.release_file());
+                s.fd = response_access::take_file(res);
                 io.segs.push_back(std::move(s));
             }
             return;
@@ -6556,7 +6785,7 @@ class worker final : private completion_sink {
             out_segment s;
             s.kind = out_segment::stream;
             s.chunked = hr.framing == framing::chunked;
-            s.src = res.take_stream();
+            s.src = response_access::take_stream(res);
             io.segs.push_back(std::move(s));
             return;
         }

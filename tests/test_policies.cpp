@@ -93,7 +93,7 @@ std::string body_of(const http::response& r) {
 
 // Everything a stream body produces.
 std::string drain(http::response& r) {
-    auto src = r.take_stream();
+    auto src = http::detail::response_access::take_stream(r);
     std::string out;
     char buf[16384];
     for (int guard = 0; guard < 100000; ++guard) {

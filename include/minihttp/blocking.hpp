@@ -240,8 +240,7 @@ class blocking {
             job j{this, &r, std::move(out)};
             if (!pool_->try_submit(j)) {
                 // RFC 9110 §15.6.4: 503 with Retry-After when the pool cannot take more.
-                response busy =
-                    response::text("503 Service Unavailable\n", status::service_unavailable);
+                response busy = response::error(status::service_unavailable);
                 busy.add_header("Retry-After", "5");
                 j.out.send(std::move(busy));
             }
@@ -253,7 +252,7 @@ class blocking {
             if constexpr (filtering_layer<H>) {
                 std::optional<response> res = inner_(r);
                 if (res) return std::move(*res);
-                return response::text("404 Not Found\n", status::not_found);
+                return response::error(status::not_found);
             } else {
                 return response(inner_(r));
             }
@@ -262,7 +261,7 @@ class blocking {
         } catch (...) {
             log("blocking handler threw a non-standard exception");
         }
-        return response(status::internal_server_error);
+        return response::error(status::internal_server_error);
     }
 
     void log(const std::string& msg) const noexcept {

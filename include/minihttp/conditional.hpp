@@ -375,24 +375,6 @@ enum class range_result : std::uint8_t {
 /// small or overlapping ranges are a denial-of-service pattern).
 inline constexpr std::size_t max_range_specs = 100;
 
-namespace detail {
-
-/// Parses 1*DIGIT into `out`; false if empty, not digits, or more than 64 bits.
-[[nodiscard]] constexpr bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
-    if (s.empty()) return false;
-    std::uint64_t v = 0;
-    for (char c : s) {
-        if (!is_digit(c)) return false;
-        const auto d = static_cast<std::uint64_t>(c - '0');
-        if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return false;
-        v = v * 10 + d;
-    }
-    out = v;
-    return true;
-}
-
-} // namespace detail
-
 /// Evaluates a Range `field_value` (RFC 9110 §14.1–§14.2) against a representation of `size`
 /// bytes; pass "" when there is no Range field. Writes `out` only on `satisfiable`.
 /// - Only the "bytes" unit (case-insensitive) is understood; others are ignored (§14.1.1).

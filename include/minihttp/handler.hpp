@@ -80,11 +80,11 @@ class chain {
                 res.add_header("Allow", allow);
                 return res;
             }
-            response res = response::text("405 Method Not Allowed\n", status::method_not_allowed);
+            response res = response::error(status::method_not_allowed);
             res.add_header("Allow", allow);
             return res;
         }
-        return response::text("404 Not Found\n", status::not_found);
+        return response::error(status::not_found);
     }
 
     template <class X>

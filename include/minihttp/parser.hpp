@@ -117,14 +117,8 @@ namespace detail {
     while (true) {
         const auto comma = value.find(',');
         const auto element = trim_ows(value.substr(0, comma));
-        if (element.empty()) return false;
         std::uint64_t v = 0;
-        for (char c : element) {
-            if (!is_digit(c)) return false;
-            const auto d = static_cast<std::uint64_t>(c - '0');
-            if (v > (UINT64_MAX - d) / 10) return false;
-            v = v * 10 + d;
-        }
+        if (!parse_u64(element, v)) return false;
         if (seen && v != out) return false;
         out = v;
         seen = any = true;

@@ -4,12 +4,12 @@
 /// bytes in memory, a file region sent with sendfile, or a stream pulled as the socket drains.
 
 #include <minihttp/detail/chars.hpp>
+#include <minihttp/detail/fd.hpp>
 #include <minihttp/status.hpp>
 #include <minihttp/version.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -35,15 +35,53 @@ struct completion_sink {
     ~completion_sink() = default;
 };
 struct responder_access;
+struct response_access;
+class shared_entity;
 } // namespace detail
 
+namespace detail {
+/// Throws `std::invalid_argument` unless `name: value` may be sent as a response field: the name
+/// a token, the value free of control bytes (response splitting) and surrounding whitespace, and
+/// no framing field (Content-Length, Transfer-Encoding, Date), which only the engine writes.
+/// `Connection` is allowed only as `close`.
+inline void check_response_field(std::string_view name, std::string_view value) {
+    if (!is_token(name)) throw std::invalid_argument("http::response: field name is not a token");
+    for (char c : value)
+        if (!is(c, cc_field_vchar))
+            throw std::invalid_argument("http::response: control byte in field value");
+    if (!value.empty() && (is_ows(value.front()) || is_ows(value.back())))
+        throw std::invalid_argument("http::response: field value has surrounding whitespace");
+    if (iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+        iequals(name, "date"))
+        throw std::invalid_argument("http::response: framing fields are set by the engine");
+    if (iequals(name, "connection") && !iequals(value, "close"))
+        throw std::invalid_argument("http::response: only 'Connection: close' may be set");
+}
+
 /// Immutable response parts that many responses share: prebuilt field lines and content, e.g.
-/// a cached small file. Build it once, then `response::set_shared` costs a reference count.
-/// Thread-safety: immutable after construction, so shared freely across threads.
-struct shared_entity {
-    std::string fields; ///< serialised field lines, "Name: value\r\n" each; not re-validated
-    std::string body;   ///< the content
+/// a cached small file. Built once (fields validated as `response::add_header` does), then a
+/// response refers to it for the cost of a reference count.
+/// Thread-safety: immutable once shared, so shared freely across threads.
+class shared_entity {
+  public:
+    /// Appends a field line; throws `std::invalid_argument` as `response::add_header` does
+    /// (`Connection` is refused here: closing is a property of one response, not of content).
+    shared_entity& add_field(std::string_view name, std::string_view value) {
+        check_response_field(name, value);
+        if (iequals(name, "connection"))
+            throw std::invalid_argument("http::shared_entity: Connection is per response");
+        fields_.append(name).append(": ").append(value).append("\r\n");
+        return *this;
+    }
+    /// The serialised field lines, "Name: value\r\n" each.
+    [[nodiscard]] std::string_view fields() const noexcept { return fields_; }
+
+    std::string body; ///< the content
+
+  private:
+    std::string fields_;
 };
+} // namespace detail
 
 /// What happened to a response, reported to its `on_sent` callback.
 struct delivery {
@@ -74,37 +112,11 @@ class response {
     using sent_callback = std::function<void(const delivery&)>;
 
     explicit response(http::status s = http::status::ok) noexcept : status_(s) {}
-    // Member-wise, not via operator=: a response is moved several times on its way out of a
-    // chain, and constructing each member from the source halves the cost of every move.
-    response(response&& o) noexcept
-        : static_fields_(o.static_fields_), fields_(std::move(o.fields_)),
-          body_(std::move(o.body_)), stream_(std::move(o.stream_)), shared_(std::move(o.shared_)),
-          deferred_(std::move(o.deferred_)), on_sent_(std::move(o.on_sent_)),
-          file_offset_(o.file_offset_), file_length_(o.file_length_),
-          file_fd_(std::exchange(o.file_fd_, -1)), status_(o.status_),
-          kind_(std::exchange(o.kind_, body_kind::none)), close_(o.close_) {}
-    response& operator=(response&& o) noexcept {
-        if (this != &o) {
-            close_file();
-            status_ = o.status_;
-            static_fields_ = o.static_fields_;
-            fields_ = std::move(o.fields_);
-            body_ = std::move(o.body_);
-            stream_ = std::move(o.stream_);
-            shared_ = std::move(o.shared_);
-            deferred_ = std::move(o.deferred_);
-            on_sent_ = std::move(o.on_sent_);
-            file_fd_ = std::exchange(o.file_fd_, -1);
-            file_offset_ = o.file_offset_;
-            file_length_ = o.file_length_;
-            kind_ = std::exchange(o.kind_, body_kind::none);
-            close_ = o.close_;
-        }
-        return *this;
-    }
+    response(response&&) noexcept = default;
+    response& operator=(response&&) noexcept = default;
     response(const response&) = delete;
     response& operator=(const response&) = delete;
-    ~response() { close_file(); }
+    ~response() = default;
 
     /// A `text/plain; charset=utf-8` response.
     [[nodiscard]] static response text(std::string body, http::status s = http::status::ok) {
@@ -112,6 +124,17 @@ class response {
         r.set_body(std::move(body));
         r.static_fields_ = "Content-Type: text/plain; charset=utf-8\r\n"; // no allocation
         return r;
+    }
+    /// A short `text/plain` answer for a status, "404 Not Found\n": the body the engine and the
+    /// policies give every error they answer themselves.
+    [[nodiscard]] static response error(http::status s) {
+        std::string body;
+        char digits[4];
+        const auto r = std::to_chars(digits, digits + sizeof digits, to_int(s));
+        const std::string_view reason = reason_phrase(s);
+        body.reserve(static_cast<std::size_t>(r.ptr - digits) + reason.size() + 2);
+        body.append(digits, r.ptr).append(" ").append(reason).append("\n");
+        return text(std::move(body), s);
     }
     /// A response that will be produced later, possibly on another thread: the engine calls
     /// `start` on the worker, right after the handler returns, with a `responder` to which the
@@ -140,7 +163,7 @@ class response {
     /// Appends a field line; several fields of one name are allowed (e.g. Set-Cookie).
     /// `Connection: close` is accepted and makes the connection close after this response.
     response& add_header(std::string_view name, std::string_view value) {
-        check_field(name, value);
+        detail::check_response_field(name, value);
         if (detail::iequals(name, "connection")) {
             close_ = true;
             return *this;
@@ -151,7 +174,7 @@ class response {
     }
     /// Replaces every field named `name` (case-insensitive) with one line.
     response& set_header(std::string_view name, std::string_view value) {
-        check_field(name, value);
+        detail::check_response_field(name, value);
         remove_header(name);
         return add_header(name, value);
     }
@@ -176,7 +199,7 @@ class response {
         return removed;
     }
     /// The value of the first field named `name`, if any, among this response's own fields
-    /// and then a shared entity's. Valid until the response changes.
+    /// and then a shared entity's (a cached file's). Valid until the response changes.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const noexcept {
         for (const std::string_view f :
              {static_fields_, std::string_view(fields_), shared_fields()}) {
@@ -200,7 +223,7 @@ class response {
     /// Sets an in-memory body, and Content-Type unless `content_type` is empty.
     response& set_body(std::string data, std::string_view content_type = {}) {
         if (!content_type.empty()) set_header("Content-Type", content_type);
-        close_file();
+        file_.reset();
         stream_ = nullptr;
         shared_ = nullptr;
         body_ = std::move(data);
@@ -213,11 +236,11 @@ class response {
     response& set_file(int fd, std::uint64_t offset, std::uint64_t length,
                        std::string_view content_type = {}) {
         if (!content_type.empty()) set_header("Content-Type", content_type);
-        close_file();
+        file_.reset();
         body_.clear();
         stream_ = nullptr;
         shared_ = nullptr;
-        file_fd_ = fd;
+        file_.reset(fd);
         file_offset_ = offset;
         file_length_ = length;
         kind_ = body_kind::file;
@@ -227,25 +250,11 @@ class response {
     /// delimited by closing the connection for HTTP/1.0 ones (RFC 9112 §6.3).
     response& set_stream(stream_source source, std::string_view content_type = {}) {
         if (!content_type.empty()) set_header("Content-Type", content_type);
-        close_file();
+        file_.reset();
         body_.clear();
         shared_ = nullptr;
         stream_ = std::move(source);
         kind_ = body_kind::stream;
-        return *this;
-    }
-
-    /// Uses a shared entity: its fields follow this response's own, and its content — or the
-    /// part [offset, offset + length) of it, for a range — is the body. No copy is made.
-    response& set_shared(std::shared_ptr<const shared_entity> e, std::size_t offset = 0,
-                         std::size_t length = std::string::npos) {
-        close_file();
-        body_.clear();
-        stream_ = nullptr;
-        file_offset_ = std::min(offset, e->body.size());
-        file_length_ = std::min(length, e->body.size() - file_offset_);
-        shared_ = std::move(e);
-        kind_ = body_kind::shared;
         return *this;
     }
 
@@ -256,13 +265,8 @@ class response {
             return std::string_view(shared_->body).substr(file_offset_, file_length_);
         return body_;
     }
-    /// The shared entity's prebuilt field lines ("" without one).
-    [[nodiscard]] std::string_view shared_fields() const noexcept {
-        return shared_ ? std::string_view(shared_->fields) : std::string_view{};
-    }
-    /// Keeps a shared body alive while the engine sends it.
-    [[nodiscard]] std::shared_ptr<const shared_entity> shared() const noexcept { return shared_; }
-    [[nodiscard]] int file_descriptor() const noexcept { return file_fd_; }
+    /// The file body's descriptor (-1 for other kinds); owned by the response.
+    [[nodiscard]] int file_descriptor() const noexcept { return file_.get(); }
     [[nodiscard]] std::uint64_t file_offset() const noexcept { return file_offset_; }
     [[nodiscard]] std::uint64_t file_length() const noexcept { return file_length_; }
 
@@ -279,43 +283,23 @@ class response {
     }
     [[nodiscard]] bool closes_connection() const noexcept { return close_; }
 
-    /// For the engine: moves the body out (the response keeps its head).
-    std::string take_body() noexcept { return std::move(body_); }
-    stream_source take_stream() noexcept { return std::move(stream_); }
-    int release_file() noexcept { return std::exchange(file_fd_, -1); }
-    std::function<void(responder)> take_deferred() noexcept { return std::move(deferred_); }
-    sent_callback take_on_sent() noexcept { return std::move(on_sent_); }
-
   private:
-    static void check_field(std::string_view name, std::string_view value) {
-        if (!detail::is_token(name))
-            throw std::invalid_argument("http::response: field name is not a token");
-        for (char c : value)
-            if (!detail::is(c, detail::cc_field_vchar))
-                throw std::invalid_argument("http::response: control byte in field value");
-        if (!value.empty() && (detail::is_ows(value.front()) || detail::is_ows(value.back())))
-            throw std::invalid_argument("http::response: field value has surrounding whitespace");
-        if (detail::iequals(name, "content-length") || detail::iequals(name, "transfer-encoding") ||
-            detail::iequals(name, "date"))
-            throw std::invalid_argument("http::response: framing fields are set by the engine");
-        if (detail::iequals(name, "connection") && !detail::iequals(value, "close"))
-            throw std::invalid_argument("http::response: only 'Connection: close' may be set");
-    }
-    void close_file() noexcept {
-        if (file_fd_ >= 0) ::close(file_fd_);
-        file_fd_ = -1;
+    friend struct detail::response_access;
+
+    [[nodiscard]] std::string_view shared_fields() const noexcept {
+        return shared_ ? shared_->fields() : std::string_view{};
     }
 
     std::string_view static_fields_; // one line in static storage (text/html Content-Type)
     std::string fields_;
     std::string body_;
     stream_source stream_;
-    std::shared_ptr<const shared_entity> shared_;
+    std::shared_ptr<const detail::shared_entity> shared_;
     std::function<void(responder)> deferred_;
     sent_callback on_sent_;
     std::uint64_t file_offset_ = 0;
     std::uint64_t file_length_ = 0;
-    int file_fd_ = -1;
+    detail::unique_fd file_;
     http::status status_;
     body_kind kind_ = body_kind::none;
     bool close_ = false;
@@ -361,6 +345,38 @@ class responder {
 };
 
 namespace detail {
+/// What only the engine and the library's policies may do with a response: move its body parts
+/// out for sending, and attach a shared entity (whose fields were validated when it was built).
+struct response_access {
+    static std::string take_body(response& r) noexcept { return std::move(r.body_); }
+    static response::stream_source take_stream(response& r) noexcept {
+        return std::move(r.stream_);
+    }
+    static unique_fd take_file(response& r) noexcept { return std::move(r.file_); }
+    static std::function<void(responder)> take_deferred(response& r) noexcept {
+        return std::move(r.deferred_);
+    }
+    static response::sent_callback take_on_sent(response& r) noexcept {
+        return std::move(r.on_sent_);
+    }
+    static std::string_view shared_fields(const response& r) noexcept { return r.shared_fields(); }
+    static const std::shared_ptr<const shared_entity>& shared(const response& r) noexcept {
+        return r.shared_;
+    }
+    /// Uses a shared entity: its fields follow the response's own, and its content — or the
+    /// part [offset, offset + length) of it, for a range — is the body. No copy is made.
+    static void set_shared(response& r, std::shared_ptr<const shared_entity> e,
+                           std::size_t offset = 0, std::size_t length = std::string::npos) {
+        r.file_.reset();
+        r.body_.clear();
+        r.stream_ = nullptr;
+        r.file_offset_ = std::min(offset, e->body.size());
+        r.file_length_ = std::min(length, e->body.size() - r.file_offset_);
+        r.shared_ = std::move(e);
+        r.kind_ = response::body_kind::shared;
+    }
+};
+
 struct responder_access {
     static responder make(completion_sink* sink, void* token) noexcept { return {sink, token}; }
 };

@@ -102,7 +102,7 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
         out.append("Connection: keep-alive\r\n"sv);
     out.append(r.static_fields());
     out.append(r.fields());
-    out.append(r.shared_fields());
+    out.append(detail::response_access::shared_fields(r));
     out.append("\r\n"sv);
     return res;
 }

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 
 MINIHTTP_NAMESPACE_BEGIN
@@ -81,6 +82,21 @@ inline constexpr std::array<std::uint8_t, 256> char_table = [] {
     if (s.empty()) return false;
     for (char c : s)
         if (!is_tchar(c)) return false;
+    return true;
+}
+
+/// Parses 1*DIGIT into `out`; false if empty, not digits, or more than 64 bits (the one
+/// decimal reader of the library: Content-Length, Range, and the like).
+[[nodiscard]] constexpr bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
+    if (s.empty()) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (!is_digit(c)) return false;
+        const auto d = static_cast<std::uint64_t>(c - '0');
+        if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    out = v;
     return true;
 }
 

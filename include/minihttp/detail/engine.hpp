@@ -10,6 +10,7 @@
 /// (writev / sendfile / chunked stream) → next pipelined request, or idle, or closing. Every
 /// state has a deadline in the worker's timer wheel.
 
+#include <minihttp/detail/clock.hpp>
 #include <minihttp/detail/http_date.hpp>
 #include <minihttp/detail/socket.hpp>
 #include <minihttp/detail/timer_wheel.hpp>
@@ -57,23 +58,9 @@ namespace detail {
 /// Calls the user's handler; supplied by `server<H>`. May throw: the engine catches.
 using dispatch_fn = response (*)(const void* handler, const request& req);
 
-/// Monotonic milliseconds from the coarse clock (vDSO, no syscall): timeouts need no better.
-inline std::uint64_t monotonic_ms() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000u +
-           static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000u;
-}
-
 /// A short text response for an engine-generated status; `close` adds `Connection: close`.
 inline response make_error_response(http::status s, bool close = true) {
-    std::string body;
-    body.reserve(48);
-    append_number(body, to_int(s));
-    body.push_back(' ');
-    body.append(reason_phrase(s));
-    body.push_back('\n');
-    response r = response::text(std::move(body), s);
+    response r = response::error(s);
     if (close) r.close_connection();
     if (s == status::service_unavailable) r.add_header("Retry-After", "5");
     return r;
@@ -971,7 +958,7 @@ class worker final : private completion_sink {
             c.ph = phase::handling;
             wheel_.cancel(c.timer);
             ++handling_;
-            auto start = res.take_deferred();
+            auto start = response_access::take_deferred(res);
             try {
                 if (start)
                     start(responder_access::make(this, &c));
@@ -1122,7 +1109,7 @@ class worker final : private completion_sink {
     void queue_response(connection& c, io_state& io, response& res, bool head_request,
                         unsigned version_minor, bool keep_alive) {
         queue_body(c, io, res, head_request, version_minor, keep_alive);
-        auto cb = res.take_on_sent();
+        auto cb = response_access::take_on_sent(res);
         if (cb || !io.access.empty()) { // told once everything before it is written
             out_segment s;
             s.kind = out_segment::notify;
@@ -1165,13 +1152,13 @@ class worker final : private completion_sink {
                     out_segment s;
                     s.kind = out_segment::view;
                     s.viewed = res.body();
-                    s.keep = res.shared();
+                    s.keep = response_access::shared(res);
                     io.segs.push_back(std::move(s));
                 } else {
                     push_buf(io, from);
                     out_segment s;
                     s.kind = out_segment::str;
-                    s.data = res.take_body();
+                    s.data = response_access::take_body(res);
                     io.segs.push_back(std::move(s));
                 }
             } else { // file
@@ -1180,7 +1167,7 @@ class worker final : private completion_sink {
                 s.kind = out_segment::file;
                 s.off = res.file_offset();
                 s.left = res.file_length();
-                s.fd.reset(res.release_file());
+                s.fd = response_access::take_file(res);
                 io.segs.push_back(std::move(s));
             }
             return;
@@ -1190,7 +1177,7 @@ class worker final : private completion_sink {
             out_segment s;
             s.kind = out_segment::stream;
             s.chunked = hr.framing == framing::chunked;
-            s.src = res.take_stream();
+            s.src = response_access::take_stream(res);
             io.segs.push_back(std::move(s));
             return;
         }

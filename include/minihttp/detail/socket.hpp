@@ -1,7 +1,8 @@
 #pragma once
 /// @file
-/// Owning file descriptors and listening sockets.
+/// Listening sockets.
 
+#include <minihttp/detail/fd.hpp>
 #include <minihttp/version.hpp>
 
 #include <netdb.h>
@@ -21,34 +22,6 @@
 
 MINIHTTP_NAMESPACE_BEGIN
 namespace detail {
-
-/// Owns one file descriptor; closes it on destruction. Move-only.
-class unique_fd {
-  public:
-    unique_fd() noexcept = default;
-    explicit unique_fd(int fd) noexcept : fd_(fd) {}
-    unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    unique_fd& operator=(unique_fd&& o) noexcept {
-        if (this != &o) reset(std::exchange(o.fd_, -1));
-        return *this;
-    }
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
-    ~unique_fd() { reset(); }
-
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    [[nodiscard]] explicit operator bool() const noexcept { return fd_ >= 0; }
-    int release() noexcept { return std::exchange(fd_, -1); }
-    void reset(int fd = -1) noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-
-  private:
-    int fd_ = -1;
-};
-
-inline std::error_code last_error() noexcept { return {errno, std::system_category()}; }
 
 /// Resolves `host` (a numeric address, "[v6]", a name such as "localhost", or "" / "*" for all
 /// interfaces) and opens `count` listening sockets on it: one, or `count` sharing the port

@@ -4,7 +4,7 @@
 /// under a unique name. It blocks (write + fsync): run it through `http::blocking`.
 
 #include <minihttp/detail/chars.hpp>
-#include <minihttp/detail/socket.hpp>
+#include <minihttp/detail/fd.hpp>
 #include <minihttp/json.hpp>
 #include <minihttp/method.hpp>
 #include <minihttp/request.hpp>

@@ -3,8 +3,8 @@
 /// `http::security`: a Host allow-list and a method allow-list, in front of the other layers.
 
 #include <minihttp/detail/chars.hpp>
+#include <minihttp/log.hpp>
 #include <minihttp/method.hpp>
-#include <minihttp/policies/logger.hpp>
 #include <minihttp/request.hpp>
 #include <minihttp/response.hpp>
 #include <minihttp/status.hpp>
@@ -78,7 +78,7 @@ class security {
         if (m != method::options && !opts_.methods.contains(m)) {
             log("Method not allowed: " + std::string(r.method_name()) + " " +
                 std::string(r.target()));
-            response res = response::text("405 Method Not Allowed\n", status::method_not_allowed);
+            response res = response::error(status::method_not_allowed);
             res.add_header("Allow", method_set(opts_.methods).insert(method::options).to_allow());
             return res;
         }

@@ -4,11 +4,12 @@
 
 #include <minihttp/conditional.hpp>
 #include <minihttp/detail/chars.hpp>
+#include <minihttp/detail/clock.hpp>
+#include <minihttp/detail/fd.hpp>
 #include <minihttp/detail/http_date.hpp>
 #include <minihttp/detail/path.hpp>
-#include <minihttp/detail/socket.hpp>
+#include <minihttp/log.hpp>
 #include <minihttp/method.hpp>
-#include <minihttp/policies/logger.hpp>
 #include <minihttp/request.hpp>
 #include <minihttp/response.hpp>
 #include <minihttp/status.hpp>
@@ -150,8 +151,8 @@ inline const std::map<std::string, std::string, std::less<>>& default_content_ty
 /// A small file held in memory: its content and prebuilt fields, and those of its 304.
 /// Immutable once built; shared by the responses that send it.
 struct cached_file {
-    std::shared_ptr<const shared_entity> entity;       ///< fields of a 200 + the content
-    std::shared_ptr<const shared_entity> not_modified; ///< fields of a 304, no content
+    std::shared_ptr<const detail::shared_entity> entity;       ///< fields of a 200 + the content
+    std::shared_ptr<const detail::shared_entity> not_modified; ///< fields of a 304, no content
     std::string etag;
     struct stat st {};
     std::string path; ///< beneath the root, decoded (what a request target resolved to)
@@ -168,13 +169,6 @@ struct cache_slot {
 [[nodiscard]] inline bool same_file(const struct stat& a, const struct stat& b) noexcept {
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
            a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
-}
-
-[[nodiscard]] inline std::uint64_t coarse_ms() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000u +
-           static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000u;
 }
 
 /// The small-file cache of one thread, keyed by coding and path. Bounded: when full it
@@ -328,7 +322,7 @@ class static_files {
         if (cache != nullptr) {
             const detail::cache_slot* hit = cache->find(target_key, raw);
             if (hit != nullptr && hit->file &&
-                detail::coarse_ms() - hit->checked_ms < validity_ms_) {
+                detail::monotonic_ms() - hit->checked_ms < validity_ms_) {
                 representation rep;
                 rep.cached = hit->file;
                 rep.st = hit->file->st;
@@ -363,7 +357,7 @@ class static_files {
                 std::string location(raw);
                 location.push_back('/');
                 if (!r.query().empty()) location.append("?").append(r.query());
-                response res = response::text("301 Moved Permanently\n", status::moved_permanently);
+                response res = response::error(status::moved_permanently);
                 res.add_header("Location", location);
                 return res;
             }
@@ -396,7 +390,7 @@ class static_files {
                             std::string_view coding, representation& out) const {
         out.coding = coding;
         detail::file_cache* cache = caching() ? &local_cache() : nullptr;
-        const std::uint64_t now = cache != nullptr ? detail::coarse_ms() : 0;
+        const std::uint64_t now = cache != nullptr ? detail::monotonic_ms() : 0;
         detail::cache_slot* slot = nullptr;
         if (cache != nullptr) {
             slot = cache->find(coding, path);
@@ -444,7 +438,7 @@ class static_files {
                                                     std::string_view path, std::string_view name,
                                                     const std::string& ext,
                                                     std::string_view coding) const {
-        auto entity = std::make_shared<shared_entity>();
+        auto entity = std::make_shared<detail::shared_entity>();
         entity->body.resize(static_cast<std::size_t>(st.st_size));
         std::size_t got = 0;
         while (got < entity->body.size()) {
@@ -461,10 +455,10 @@ class static_files {
         file->ext = ext;
         file->etag = etag_of(st);
         for (const auto& [n, v] : entity_fields(file->etag, st.st_mtim.tv_sec, name, ext, coding))
-            entity->fields.append(n).append(": ").append(v).append("\r\n");
-        auto not_modified = std::make_shared<shared_entity>();
+            entity->add_field(n, v);
+        auto not_modified = std::make_shared<detail::shared_entity>();
         for (const auto& [n, v] : validator_fields(file->etag, st.st_mtim.tv_sec, ext))
-            not_modified->fields.append(n).append(": ").append(v).append("\r\n");
+            not_modified->add_field(n, v);
         file->entity = std::move(entity);
         file->not_modified = std::move(not_modified);
         return file;
@@ -526,7 +520,7 @@ class static_files {
         if (auto pre = preconditions(r, etag, mtime)) { // 304 or 412 (RFC 9110 §13.2.2)
             if (pre->code() == status::not_modified) {
                 if (rep.cached)
-                    pre->set_shared(rep.cached->not_modified);
+                    detail::response_access::set_shared(*pre, rep.cached->not_modified);
                 else
                     for (const auto& [n, v] : validator_fields(etag, mtime, ext))
                         pre->add_header(n, v);
@@ -554,8 +548,7 @@ class static_files {
                     break;
                 }
                 case range_result::unsatisfiable: {
-                    response bad = response::text("416 Range Not Satisfiable\n",
-                                                  status::range_not_satisfiable);
+                    response bad = response::error(status::range_not_satisfiable);
                     std::string cr;
                     append_unsatisfied_content_range(cr, size);
                     bad.add_header("Content-Range", cr);
@@ -570,8 +563,9 @@ class static_files {
         }
         if (rep.cached) {
             // The hot path: fields prebuilt, content in memory, nothing opened.
-            res.set_shared(rep.cached->entity, static_cast<std::size_t>(offset),
-                           static_cast<std::size_t>(length));
+            detail::response_access::set_shared(res, rep.cached->entity,
+                                                static_cast<std::size_t>(offset),
+                                                static_cast<std::size_t>(length));
         } else {
             for (const auto& [n, v] : entity_fields(etag, mtime, name, ext, rep.coding))
                 res.add_header(n, v);
@@ -671,9 +665,7 @@ class static_files {
         }
         return std::nullopt;
     }
-    static response failed_precondition() {
-        return response::text("412 Precondition Failed\n", status::precondition_failed);
-    }
+    static response failed_precondition() { return response::error(status::precondition_failed); }
     // The values of every field line named `name`, joined as one list (RFC 9110 §5.3).
     // The field's values joined with ", " (RFC 9110 §5.3), viewed in place when it occurs once
     // (no allocation); joined in this thread's buffer, valid until the next call, otherwise.
@@ -783,7 +775,7 @@ class static_files {
             if (opts_.log)
                 opts_.log("Cannot open " + std::string(raw) + ": " +
                           std::system_category().message(err));
-            return response::text("500 Internal Server Error\n", status::internal_server_error);
+            return response::error(status::internal_server_error);
         }
     }
 
@@ -791,16 +783,15 @@ class static_files {
         if (opts_.log)
             opts_.log("Path traversal/forbidden: " + std::string(raw) + " (" + std::string(why) +
                       ")");
-        return response::text(
-            std::to_string(to_int(s)) + " " + std::string(reason_phrase(s)) + "\n", s);
+        return response::error(s);
     }
     response unsupported(std::string_view raw) const {
         if (opts_.log) opts_.log("Unsupported file type: " + std::string(raw));
-        return response::text("415 Unsupported Media Type\n", status::unsupported_media_type);
+        return response::error(status::unsupported_media_type);
     }
     response not_found(std::string_view raw) const {
         if (opts_.log) opts_.log("File not found: " + std::string(raw));
-        return response::text("404 Not Found\n", status::not_found);
+        return response::error(status::not_found);
     }
 
     [[nodiscard]] bool allowed(std::string_view ext) const {

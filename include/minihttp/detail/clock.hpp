@@ -1,0 +1,24 @@
+#pragma once
+/// @file
+/// The one monotonic clock of the library's deadlines and caches.
+
+#include <minihttp/version.hpp>
+
+#include <time.h>
+
+#include <cstdint>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Monotonic milliseconds from the coarse clock (vDSO, no system call, a few ms of
+/// resolution): timeouts and cache leases need no better. Thread-safe.
+[[nodiscard]] inline std::uint64_t monotonic_ms() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000u +
+           static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000u;
+}
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
