@@ -682,6 +682,7 @@ struct completion_sink {
 struct responder_access;
 struct response_access;
 class shared_entity;
+struct handover;
 } // namespace detail
 
 namespace detail {
@@ -942,6 +943,7 @@ class response {
     std::shared_ptr<const detail::shared_entity> shared_;
     std::function<void(responder)> deferred_;
     sent_callback on_sent_;
+    std::function<void(detail::handover&&)> upgrade_; // a 101's taker of the connection
     std::uint64_t file_offset_ = 0;
     std::uint64_t file_length_ = 0;
     detail::unique_fd file_;
@@ -1005,6 +1007,17 @@ struct response_access {
         return std::move(r.on_sent_);
     }
     static std::string_view shared_fields(const response& r) noexcept { return r.shared_fields(); }
+    /// Makes a `101 Switching Protocols` response hand the connection, once the 101 is written,
+    /// to `taker` (on the worker thread): the hand-over seam another protocol plugs into.
+    static void set_upgrade(response& r, std::function<void(handover&&)> taker) {
+        r.upgrade_ = std::move(taker);
+    }
+    static std::function<void(handover&&)> take_upgrade(response& r) noexcept {
+        return std::move(r.upgrade_);
+    }
+    [[nodiscard]] static bool upgrades(const response& r) noexcept {
+        return static_cast<bool>(r.upgrade_);
+    }
     static const std::shared_ptr<const shared_entity>& shared(const response& r) noexcept {
         return r.shared_;
     }
@@ -2749,6 +2762,7 @@ struct refusal {
     http::status status;     ///< the status sent (400, 408, 413, 414, 431, 501, 503, 505, ...)
     std::string_view reason; ///< a short description, e.g. "obs-fold", "header timeout"
     const endpoint& peer;    ///< the client
+    http::errc code{};       ///< the rule that fired (`reason` is its message)
 };
 
 /// Limits and timeouts enforced by the engine before any handler runs. Defaults follow
@@ -2835,6 +2849,15 @@ MINIHTTP_NAMESPACE_END
 
 MINIHTTP_NAMESPACE_BEGIN
 
+namespace detail { // SHIM until the parser branch lands
+inline http::errc errc_guess_shim(http::status s, std::string_view why) {
+    for (int v = 1; v <= 50; ++v)
+        if (message_of(static_cast<http::errc>(v)) == why && status_of(static_cast<http::errc>(v)) == s) return static_cast<http::errc>(v);
+    for (int v = 1; v <= 50; ++v)
+        if (status_of(static_cast<http::errc>(v)) == s) return static_cast<http::errc>(v);
+    return http::errc::bare_cr;
+}
+}
 /// Size limits applied while parsing a head. Defaults are those of DESIGN.md.
 struct parse_limits {
     std::size_t max_request_line = 8192; ///< bytes of the request line without CRLF, else 414
@@ -2852,6 +2875,7 @@ struct parse_result {
     std::size_t consumed = 0;
     http::status error = http::status::ok;
     std::string_view reason; ///< on error: a short static description, for logs
+    http::errc code{};       ///< on error: the rule that fired
 };
 
 namespace detail {
@@ -3059,7 +3083,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     const char* const end = begin + in.size();
     const char* p = begin;
     const auto fail = [](http::status s, std::string_view why) {
-        return parse_result{parse_status::error, 0, s, why};
+        return parse_result{parse_status::error, 0, s, why, detail::errc_guess_shim(s, why)};
     };
     constexpr parse_result more{parse_status::need_more, 0, http::status::ok, {}};
 
@@ -3356,6 +3380,7 @@ class chunked_decoder {
         std::size_t produced = 0; ///< content bytes written to `out`
         http::status error = http::status::ok;
         std::string_view reason; ///< on error: a short static description, for logs
+        http::errc code{};       ///< on error: the rule that fired
     };
 
     chunked_decoder() noexcept = default;
@@ -3385,6 +3410,7 @@ class chunked_decoder {
             r.state = parse_status::error;
             r.error = s;
             r.reason = why;
+            r.code = detail::errc_guess_shim(s, why);
             r.consumed = i;
             return r;
         };
@@ -5279,6 +5305,7 @@ MINIHTTP_NAMESPACE_END
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -5290,6 +5317,7 @@ struct head_context {
     unsigned version_minor = 1; ///< the request's HTTP/1.x minor version
     bool keep_alive = true;     ///< whether the engine intends to keep the connection open
     std::string_view date;      ///< the Date field value (RFC 9110 §6.6.1); omitted if empty
+    bool upgrade = false;       ///< a 101 handing the connection to another protocol
 };
 
 /// How the content that follows the head is delimited.
@@ -5367,7 +5395,9 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
     } else {
         res.framing = c.head_request ? framing::none : framing::until_close;
     }
-    if (!res.keep_alive)
+    if (c.upgrade)
+        out.append("Connection: upgrade\r\n"sv); // Upgrade is hop-by-hop (RFC 9110 §7.8)
+    else if (!res.keep_alive)
         out.append("Connection: close\r\n"sv);
     else if (c.version_minor == 0)
         out.append("Connection: keep-alive\r\n"sv);
@@ -5386,6 +5416,24 @@ inline void append_chunk_header(std::string& out, std::size_t size) {
     out.append("\r\n", 2);
 }
 
+/// Bytes to leave free in front of chunk data for its chunk-size line (16 hex digits + CRLF).
+inline constexpr std::size_t chunk_prefix_room = 18;
+
+/// Frames `size` > 0 bytes of chunk data at `data` in place (RFC 9112 §7.1): the chunk-size
+/// line goes into the `chunk_prefix_room` bytes before `data` and CRLF after the data, so the
+/// content is never copied. Returns the first byte of the framed chunk; it ends at
+/// `data + size + 2`.
+inline char* frame_chunk(char* data, std::size_t size) noexcept {
+    char hex[16];
+    const auto r = std::to_chars(hex, hex + sizeof hex, size, 16);
+    const auto digits = static_cast<std::size_t>(r.ptr - hex);
+    char* start = data - digits - 2;
+    std::memcpy(start, hex, digits);
+    std::memcpy(data - 2, "\r\n", 2);
+    std::memcpy(data + size, "\r\n", 2);
+    return start;
+}
+
 /// The last chunk and an empty trailer section, which end a chunked body.
 inline constexpr std::string_view last_chunk = "0\r\n\r\n";
 
@@ -5397,16 +5445,1310 @@ MINIHTTP_NAMESPACE_END
 
 // begin minihttp/detail/engine.hpp
 /// @file
-/// The engine: worker threads, each with its own epoll loop, connections and timer wheel.
+/// The engine: the listening sockets and the workers (detail/worker.hpp), one epoll loop per
+/// thread. Not a template (DESIGN.md §9): the handler is reached through one function pointer,
+/// so the whole engine is compiled once and testable on its own; `http::server<H>` is a thin
+/// typed shell around it.
 ///
-/// Not a template (DESIGN.md §9): the handler is reached through one function pointer, so the
-/// whole connection state machine is compiled once and testable on its own. `http::server<H>`
-/// is a thin typed shell around it.
-///
-/// Per connection: reading the head → reading the body → handler → response queued → written
-/// (writev / sendfile / chunked stream) → next pipelined request, or idle, or closing. Every
-/// state has a deadline in the worker's timer wheel.
+/// The layers below it, each in its own header: detail/connection.hpp (the HTTP/1.1 state
+/// machine, sans I/O), detail/body_reader.hpp (request content framing), detail/output_queue.hpp
+/// (response segments), detail/transport.hpp (the socket seam), detail/worker.hpp (the loop).
 
+// begin minihttp/detail/connection.hpp
+/// @file
+/// The HTTP/1.1 side of one connection, sans I/O: bytes in, output segments and a next step
+/// out. It parses heads, reads bodies through a body reader, answers 100-continue, calls the
+/// handler, queues responses (pipelined ones batched), decides keep-alive and close, answers
+/// errors and timeouts — and performs no system call. The worker (detail/worker.hpp) reads
+/// into it, flushes its output through a transport, and acts on its decisions; tests drive it
+/// with a fake transport (tests/test_connection.cpp).
+///
+/// Per request: head → body → handler → response queued → (written) → idle → next head; or
+/// handling (a deferred handler owns the request), or upgrading (a 101 hands the socket over).
+
+// begin minihttp/detail/body_reader.hpp
+/// @file
+/// Body readers: the framing of one request's content, chosen once from its parsed head (as
+/// h2o's entity readers are) — no content, Content-Length, or chunked — so the connection asks
+/// one small object "is the body complete?" instead of re-deciding the framing on every read.
+///
+/// A reader works on the connection's input buffer in place: its positions are relative to the
+/// first byte after the head, so moving the buffer (compaction, growth) needs no fix-up. The
+/// content ends up contiguous at the body's start (chunked content is decoded in place).
+
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <variant>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Where reading a body stands.
+struct body_step {
+    parse_status state = parse_status::need_more;
+    std::size_t content = 0; ///< complete: content bytes, at the body's start
+    std::size_t framed = 0;  ///< complete: raw bytes the body took; the next request follows
+    errc code{};             ///< error: the rule that fired (status: status_of(code))
+};
+
+/// A request without content (no Content-Length, or 0).
+struct no_body {
+    body_step read(char*, std::size_t) noexcept { return {parse_status::complete, 0, 0, {}}; }
+    [[nodiscard]] std::uint64_t received(std::size_t) const noexcept { return 0; }
+    std::size_t reclaim(char*, std::size_t available) noexcept { return available; }
+    [[nodiscard]] std::size_t max_bytes() const noexcept { return 0; }
+};
+
+/// Content delimited by Content-Length (RFC 9112 §6.2): complete once that many bytes are in.
+struct length_body {
+    std::uint64_t length = 0;
+
+    body_step read(char*, std::size_t available) const noexcept {
+        if (available < length) return {};
+        const auto n = static_cast<std::size_t>(length);
+        return {parse_status::complete, n, n, {}};
+    }
+    [[nodiscard]] std::uint64_t received(std::size_t available) const noexcept {
+        return available < length ? available : length;
+    }
+    std::size_t reclaim(char*, std::size_t available) noexcept { return available; }
+    [[nodiscard]] std::size_t max_bytes() const noexcept {
+        return static_cast<std::size_t>(length);
+    }
+};
+
+/// Chunked content (RFC 9112 §7.1), decoded in place: content bytes are moved down over the
+/// framing they came in, so the buffer holds [content][gap][raw bytes not yet decoded].
+struct chunked_body {
+    chunked_decoder decoder;
+    std::size_t raw = 0; // raw bytes consumed, from the body's start
+    std::size_t out = 0; // content bytes decoded, from the body's start
+    std::size_t max = 0; // bytes the buffer may need for this body
+
+    body_step read(char* body, std::size_t available) noexcept {
+        const auto r = decoder.decode({body + raw, available - raw}, body + out);
+        raw += r.consumed;
+        out += r.produced;
+        if (r.state == parse_status::error) return {parse_status::error, 0, 0, r.code};
+        if (r.state == parse_status::need_more) return {};
+        return {parse_status::complete, out, raw, {}};
+    }
+    // Bytes decoded, not the sizes chunk lines declared: a client must not buy body time by
+    // announcing a large chunk and then trickling it.
+    [[nodiscard]] std::uint64_t received(std::size_t) const noexcept { return out; }
+    /// Closes the gap between decoded content and raw input; returns the bytes now in use.
+    std::size_t reclaim(char* body, std::size_t available) noexcept {
+        if (out == raw) return available;
+        std::memmove(body + out, body + raw, available - raw);
+        const std::size_t now = out + (available - raw);
+        raw = out;
+        return now;
+    }
+    [[nodiscard]] std::size_t max_bytes() const noexcept { return max; }
+};
+
+/// The body reader of one request. Plain value; one per request, owned by its connection.
+class body_reader {
+  public:
+    body_reader() noexcept = default;
+
+    /// The reader for `req`'s framing. `limits.max_body` bounds decoded chunked content (413
+    /// beyond it); Content-Length has been checked against the same limit by then.
+    static body_reader for_request(const request& req, const chunked_decoder::limits& limits) {
+        body_reader r;
+        if (req.chunked()) {
+            // Decoded content, one chunk line, and a trailer line held back whole.
+            const std::size_t max = static_cast<std::size_t>(limits.max_body) + limits.max_line +
+                                    limits.max_trailer_bytes + 64;
+            r.v_.emplace<chunked_body>(chunked_body{chunked_decoder(limits), 0, 0, max});
+        } else if (req.content_length() > 0) {
+            r.v_.emplace<length_body>(length_body{req.content_length()});
+        }
+        return r;
+    }
+
+    /// Reads the body from the `available` bytes at `body` (the byte after the head).
+    body_step read(char* body, std::size_t available) {
+        return std::visit([&](auto& b) { return b.read(body, available); }, v_);
+    }
+    /// Content bytes received so far (the minimum-rate deadline grows with them).
+    [[nodiscard]] std::uint64_t received(std::size_t available) const {
+        return std::visit([&](const auto& b) { return b.received(available); }, v_);
+    }
+    /// Frees buffer space the reading left unused; returns the bytes after the body's start
+    /// still in use (≤ `available`).
+    std::size_t reclaim(char* body, std::size_t available) {
+        return std::visit([&](auto& b) { return b.reclaim(body, available); }, v_);
+    }
+    /// Bytes the input buffer may need beyond the head to hold this body: the buffer grows up
+    /// to that as bytes arrive, never because of a declared length alone.
+    [[nodiscard]] std::size_t max_bytes() const {
+        return std::visit([](const auto& b) { return b.max_bytes(); }, v_);
+    }
+    [[nodiscard]] bool has_content() const noexcept { return !std::holds_alternative<no_body>(v_); }
+
+  private:
+    std::variant<no_body, length_body, chunked_body> v_;
+};
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/body_reader.hpp
+// begin minihttp/detail/output_queue.hpp
+/// @file
+/// The output queue of a connection: what is to be written, in order, as a list of typed
+/// segments — bytes in the queue's own buffer (heads, small bodies), a body moved in whole, a
+/// view of a shared entity, a file region, a stream pulled as the socket drains, and notices
+/// (a response is complete once every segment before its notice is written).
+///
+/// Consecutive in-memory segments leave in one gathered write, so a batch of pipelined
+/// responses costs one system call; files go out with the transport's `send_file`; stream
+/// chunks are framed in place by the serialiser's `frame_chunk`. Writing goes through a
+/// transport (detail/transport.hpp), so the queue itself never calls the system.
+
+// begin minihttp/detail/transport.hpp
+/// @file
+/// The transport seam: what a connection needs from the thing that carries its bytes (read,
+/// gathered write, file write, shutdown, close), as a concept, and the plain TCP transport.
+///
+/// A connection (detail/connection.hpp) never calls the system itself; its output queue writes
+/// through a transport, and the worker reads through one. A TLS transport is a sans-I/O byte
+/// transform in front of the socket that satisfies the same concept (records encrypted into a
+/// buffer, file regions read and encrypted), so it runs unchanged on a readiness (epoll) or a
+/// completion (io_uring) worker; tests drive connections through a fake one.
+
+
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// How a transport operation ended.
+enum class io_status : std::uint8_t {
+    ok,          ///< `bytes` moved (a short count is not an error)
+    would_block, ///< nothing moved; wait for readiness
+    eof,         ///< read: the peer closed its side; send_file: the file ended early
+    error,       ///< the connection is broken (reset, EPIPE, ...)
+};
+
+/// Result of one transport operation.
+struct io_result {
+    std::size_t bytes = 0;
+    io_status status = io_status::ok;
+};
+
+/// What a connection's bytes travel through. All operations are non-blocking and report
+/// `would_block` instead of waiting; none throws.
+template <class T>
+concept transport = requires(T& t, std::span<char> in, std::span<const iovec> out, int fd,
+                             std::uint64_t offset, std::size_t length, bool more, bool abort) {
+    /// Reads into `in`: `ok` with the count, `eof` at the peer's end of stream.
+    { t.read(in) } -> std::same_as<io_result>;
+    /// Writes the buffers in order, as many bytes as fit; `more` hints that more follows at
+    /// once (the head of a file body), so a packet need not go out half empty.
+    { t.write(out, more) } -> std::same_as<io_result>;
+    /// Writes up to `length` bytes of file `fd` from `offset`.
+    { t.send_file(fd, offset, length) } -> std::same_as<io_result>;
+    /// Ends the sending direction (TCP FIN) while reading continues (lingering close).
+    { t.shutdown_write() } -> std::same_as<void>;
+    /// Releases the connection; `abort` resets it instead of a graceful close, dropping
+    /// whatever is still queued for a client that stopped reading.
+    { t.close(abort) } -> std::same_as<void>;
+};
+
+/// sendfile(2) has no MSG_NOSIGNAL: workers block SIGPIPE, and a pending one raised by a write
+/// to a reset peer is consumed here so that it never reaches the process.
+inline void clear_pending_sigpipe() noexcept {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    timespec zero{};
+    while (::sigtimedwait(&set, nullptr, &zero) == SIGPIPE) {}
+}
+
+/// A non-blocking TCP socket (or any stream socket). Owns the descriptor.
+class tcp_transport {
+  public:
+    tcp_transport() noexcept = default;
+    explicit tcp_transport(int fd) noexcept : fd_(fd) {}
+
+    [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+    [[nodiscard]] bool open() const noexcept { return static_cast<bool>(fd_); }
+    /// Gives the socket up without closing it (hand-over after a 101).
+    int release() noexcept { return fd_.release(); }
+
+    io_result read(std::span<char> in) noexcept {
+        const ssize_t n = retry_eintr([&] { return ::read(fd_.get(), in.data(), in.size()); });
+        if (n > 0) return {static_cast<std::size_t>(n), io_status::ok};
+        if (n == 0) return {0, io_status::eof};
+        return {0, blocked() ? io_status::would_block : io_status::error};
+    }
+
+    io_result write(std::span<const iovec> out, bool more) noexcept {
+        msghdr msg{};
+        msg.msg_iov = const_cast<iovec*>(out.data());
+        msg.msg_iovlen = out.size();
+        // MSG_NOSIGNAL: a closed peer must not raise SIGPIPE. MSG_MORE when a file follows: the
+        // head then leaves in the same packet as the file's first bytes.
+        const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
+        const ssize_t n = retry_eintr([&] { return ::sendmsg(fd_.get(), &msg, flags); });
+        if (n >= 0) return {static_cast<std::size_t>(n), io_status::ok};
+        return {0, blocked() ? io_status::would_block : io_status::error};
+    }
+
+    io_result send_file(int file, std::uint64_t offset, std::size_t length) noexcept {
+        auto off = static_cast<off_t>(offset);
+        const ssize_t n = retry_eintr([&] { return ::sendfile(fd_.get(), file, &off, length); });
+        if (n > 0) return {static_cast<std::size_t>(n), io_status::ok};
+        if (n == 0) return {0, io_status::eof}; // the file is shorter than promised
+        if (blocked()) return {0, io_status::would_block};
+        if (errno == EPIPE) clear_pending_sigpipe();
+        return {0, io_status::error};
+    }
+
+    void shutdown_write() noexcept { ::shutdown(fd_.get(), SHUT_WR); }
+
+    void close(bool abort = false) noexcept {
+        if (abort && fd_) {
+            // A reset frees the megabytes queued for a client that stopped reading, instead of
+            // the kernel trying to deliver them after close().
+            const linger reset{1, 0};
+            ::setsockopt(fd_.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        }
+        fd_.reset();
+    }
+
+  private:
+    static bool blocked() noexcept { return errno == EAGAIN || errno == EWOULDBLOCK; }
+    unique_fd fd_;
+};
+
+static_assert(transport<tcp_transport>);
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/transport.hpp
+
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Told when a response has been written, or when the connection ended before it was.
+struct notice {
+    response::sent_callback on_sent;
+    std::string access; ///< "METHOD TARGET" for the access log ("" when it is off)
+    http::status status = http::status::ok;
+    std::uint8_t version_minor = 1;
+    bool streamed = false;       ///< the body was a stream: its size is known only at its end
+    std::uint64_t body_size = 0; ///< content bytes of a body of known length
+};
+
+/// How a flush ended.
+enum class flush_status : std::uint8_t {
+    done,    ///< everything queued is written
+    blocked, ///< the transport would block: wait for writability
+    yielded, ///< a file used up its quantum for this turn: resume after the other connections
+    error,   ///< the connection is broken, a file shrank or a stream source failed: close
+};
+
+/// What the queue reports to its connection while flushing.
+template <class H>
+concept output_hooks = requires(H& h, notice& n, std::uint64_t bytes, std::string_view msg) {
+    {h.delivered(n, bytes, true)};
+    {h.log(msg)};
+};
+
+/// The segments of one connection. Not thread-safe; one per connection with work in progress,
+/// reused across requests (clearing keeps the capacity, so a warm queue allocates nothing).
+class output_queue {
+  public:
+    /// Bodies up to this size are copied behind their head: one write for both.
+    static constexpr std::size_t copy_body_limit = 16 * 1024;
+    /// Pipelined responses join one batch up to this many copied bytes ...
+    static constexpr std::size_t batch_bytes_limit = 64 * 1024;
+    /// ... or this many segments (one gathered write takes up to `max_iov` buffers).
+    static constexpr std::size_t max_batch_segments = 48;
+    static constexpr std::size_t max_iov = 64;
+    /// A stream source is asked for up to this much per chunk.
+    static constexpr std::size_t stream_chunk = 16 * 1024;
+    /// A file body goes out at most this much per turn of the loop: the connections sending
+    /// large files take turns (as lighttpd does), so none fills its socket buffer with
+    /// megabytes while the others wait, and the data sent stays warm until the client reads.
+    static constexpr std::size_t file_quantum = 256 * 1024;
+
+    // ---- building -----------------------------------------------------------------------
+
+    /// The byte buffer heads and small bodies are appended to; `commit` makes what was
+    /// appended since `from` part of the output.
+    [[nodiscard]] std::string& buffer() noexcept { return buf_; }
+    void commit(std::size_t from) {
+        const std::size_t to = buf_.size();
+        if (from == to) return;
+        if (!empty())
+            if (auto* last = std::get_if<bytes_seg>(&segs_.back()); last && last->end == from) {
+                last->end = to;
+                return;
+            }
+        segs_.emplace_back(std::in_place_type<bytes_seg>, from, to);
+    }
+    void append(std::string_view bytes) {
+        const std::size_t from = buf_.size();
+        buf_.append(bytes);
+        commit(from);
+    }
+    /// A large in-memory body, moved in whole (no copy).
+    void push_owned(std::string data) {
+        segs_.emplace_back(std::in_place_type<owned_seg>, std::move(data), 0);
+    }
+    /// A part of a shared entity, kept alive by `keep` until written.
+    void push_shared(std::string_view data, std::shared_ptr<const shared_entity> keep) {
+        segs_.emplace_back(std::in_place_type<shared_seg>, data, std::move(keep));
+    }
+    void push_file(unique_fd fd, std::uint64_t offset, std::uint64_t length) {
+        segs_.emplace_back(std::in_place_type<file_seg>, std::move(fd), offset, length);
+    }
+    /// A body of unknown length: chunked framing, or delimited by closing the connection.
+    void push_stream(response::stream_source src, bool chunked) {
+        stream_seg s;
+        s.src = std::move(src);
+        s.chunked = chunked;
+        segs_.emplace_back(std::move(s));
+    }
+    void push_notice(notice n) { segs_.emplace_back(std::in_place_type<notice>, std::move(n)); }
+
+    [[nodiscard]] bool empty() const noexcept { return head_ == segs_.size(); }
+    /// Whether another pipelined response may join the batch before anything is written:
+    /// while the queue holds only heads, small or shared bodies and notices, within the batch
+    /// limits. A file, a stream or a large owned body is written first, so a batch never
+    /// holds several of them.
+    [[nodiscard]] bool accepts_more() const noexcept {
+        if (empty()) return true;
+        const segment& last = segs_.back();
+        const bool batchable = std::holds_alternative<bytes_seg>(last) ||
+                               std::holds_alternative<shared_seg>(last) ||
+                               std::holds_alternative<notice>(last);
+        return batchable && buf_.size() < batch_bytes_limit &&
+               segs_.size() - head_ < max_batch_segments;
+    }
+
+    // ---- draining -----------------------------------------------------------------------
+
+    /// Writes as much as the transport takes. `progressed` tells whether any byte moved (the
+    /// write timeout measures time without progress). Notices are reported through `hooks` as
+    /// the bytes before them are written, and so are a stream source's exceptions.
+    template <transport T, output_hooks H>
+    flush_status flush(T& t, H& hooks, bool& progressed) {
+        while (!empty()) {
+            segment& s = segs_[head_];
+            flush_status r = flush_status::done;
+            switch (s.index()) {
+            case index_of<notice>: deliver(std::get<notice>(s), hooks); continue;
+            case index_of<file_seg>: r = write_file(t, std::get<file_seg>(s), progressed); break;
+            case index_of<stream_seg>:
+                r = write_stream(t, std::get<stream_seg>(s), hooks, progressed);
+                break;
+            default: r = write_gathered(t, hooks, progressed); break;
+            }
+            if (r != flush_status::done) return r;
+        }
+        clear();
+        return flush_status::done;
+    }
+
+    /// The connection ends with output pending: tells the notices of the responses cut short
+    /// (the first may have been partly written), then drops everything.
+    template <output_hooks H>
+    void abandon(H& hooks) noexcept {
+        for (; head_ < segs_.size(); ++head_)
+            if (auto* n = std::get_if<notice>(&segs_[head_]))
+                hooks.delivered(*n, std::exchange(body_progress_, 0), false);
+        clear();
+    }
+
+    /// Empties the queue, keeping its capacity (the buffer only up to a batch's worth).
+    void clear() noexcept {
+        segs_.clear();
+        head_ = 0;
+        buf_.clear();
+        body_progress_ = 0;
+    }
+    /// Gives back memory a large stream or batch made the queue take.
+    void trim() {
+        clear();
+        if (buf_.capacity() > batch_bytes_limit) buf_ = std::string();
+        stream_buf_ = std::string();
+    }
+
+  private:
+    struct bytes_seg {
+        std::size_t begin, end; // [begin, end) of buf_
+    };
+    struct owned_seg {
+        std::string data;
+        std::size_t sent;
+    };
+    struct shared_seg {
+        std::string_view data; // what is still to send
+        std::shared_ptr<const shared_entity> keep;
+    };
+    struct file_seg {
+        unique_fd fd;
+        std::uint64_t offset, left;
+    };
+    struct stream_seg {
+        response::stream_source src;
+        std::uint64_t produced = 0;     // content bytes the source gave
+        std::uint64_t pending = 0;      // content bytes in the chunk being written
+        std::size_t begin = 0, end = 0; // the framed chunk still to send, in stream_buf_
+        bool chunked = true;
+        bool src_done = false;
+    };
+    using segment = std::variant<bytes_seg, owned_seg, shared_seg, file_seg, stream_seg, notice>;
+    template <class S>
+    static constexpr std::size_t index_of = [] {
+        constexpr bool is[] = {std::is_same_v<S, bytes_seg>,  std::is_same_v<S, owned_seg>,
+                               std::is_same_v<S, shared_seg>, std::is_same_v<S, file_seg>,
+                               std::is_same_v<S, stream_seg>, std::is_same_v<S, notice>};
+        std::size_t i = 0;
+        while (!is[i]) ++i;
+        return i;
+    }();
+
+    template <output_hooks H>
+    void deliver(notice& n, H& hooks) {
+        ++head_;
+        body_progress_ = 0;
+        hooks.delivered(n, n.streamed ? last_stream_size_ : n.body_size, true);
+    }
+
+    // The bytes still to send of an in-memory segment, or an empty span for other kinds.
+    [[nodiscard]] std::string_view pending_bytes(const segment& s) const noexcept {
+        if (const auto* b = std::get_if<bytes_seg>(&s))
+            return std::string_view(buf_).substr(b->begin, b->end - b->begin);
+        if (const auto* o = std::get_if<owned_seg>(&s))
+            return std::string_view(o->data).substr(o->sent);
+        if (const auto* v = std::get_if<shared_seg>(&s)) return v->data;
+        return {};
+    }
+    static void advance(segment& s, std::size_t n) noexcept {
+        if (auto* b = std::get_if<bytes_seg>(&s))
+            b->begin += n;
+        else if (auto* o = std::get_if<owned_seg>(&s))
+            o->sent += n;
+        else if (auto* v = std::get_if<shared_seg>(&s))
+            v->data.remove_prefix(n);
+    }
+
+    // Gathers consecutive in-memory segments into one write (head + body, or a batch of
+    // pipelined responses), skipping notices, which are told once the bytes before them left.
+    template <transport T, output_hooks H>
+    flush_status write_gathered(T& t, H& hooks, bool& progressed) {
+        iovec iov[max_iov];
+        std::size_t cnt = 0, total = 0, i = head_;
+        for (; i < segs_.size() && cnt < max_iov; ++i) {
+            const segment& s = segs_[i];
+            if (std::holds_alternative<notice>(s)) continue;
+            if (std::holds_alternative<file_seg>(s) || std::holds_alternative<stream_seg>(s)) break;
+            const std::string_view b = pending_bytes(s);
+            iov[cnt].iov_base = const_cast<char*>(b.data());
+            iov[cnt].iov_len = b.size();
+            total += b.size();
+            ++cnt;
+        }
+        const bool file_follows = i < segs_.size() && std::holds_alternative<file_seg>(segs_[i]);
+        const io_result r = t.write({iov, cnt}, file_follows);
+        if (r.status == io_status::would_block) return flush_status::blocked;
+        if (r.status != io_status::ok) return flush_status::error;
+        if (r.bytes > 0) progressed = true;
+        std::size_t left = r.bytes;
+        while (head_ < i) {
+            segment& s = segs_[head_];
+            if (auto* n = std::get_if<notice>(&s)) {
+                deliver(*n, hooks);
+                continue;
+            }
+            const std::size_t len = pending_bytes(s).size();
+            const std::size_t take = std::min(left, len);
+            advance(s, take);
+            left -= take;
+            if (!std::holds_alternative<bytes_seg>(s)) body_progress_ += take;
+            if (take < len) break;
+            s.emplace<bytes_seg>(0, 0); // frees a moved-in body or a shared entity at once
+            ++head_;
+        }
+        return r.bytes < total ? flush_status::blocked : flush_status::done;
+    }
+
+    template <transport T>
+    flush_status write_file(T& t, file_seg& f, bool& progressed) {
+        std::size_t sent = 0;
+        while (f.left > 0) {
+            if (sent >= file_quantum) return flush_status::yielded;
+            const auto want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(f.left, file_quantum - sent));
+            const io_result r = t.send_file(f.fd.get(), f.offset, want);
+            if (r.status == io_status::would_block) return flush_status::blocked;
+            // eof: the file shrank, so the promised Content-Length would be a lie.
+            if (r.status != io_status::ok) return flush_status::error;
+            progressed = true;
+            f.offset += r.bytes;
+            f.left -= r.bytes;
+            sent += r.bytes;
+            body_progress_ += r.bytes;
+        }
+        f.fd.reset();
+        ++head_;
+        return flush_status::done;
+    }
+
+    // Pulls the next chunk from the source into stream_buf_, framed in place; false if the
+    // source failed (threw, returned a negative count or more than asked).
+    template <output_hooks H>
+    bool pull(stream_seg& s, H& hooks) {
+        stream_buf_.resize(chunk_prefix_room + stream_chunk + 2);
+        char* data = stream_buf_.data() + chunk_prefix_room;
+        std::ptrdiff_t n = -1;
+        try { // the one place a stream source's exception is caught
+            n = s.src(data, stream_chunk);
+        } catch (const std::exception& e) {
+            hooks.log(std::string("stream source threw: ") + e.what());
+        } catch (...) {
+            hooks.log("stream source threw a non-standard exception");
+        }
+        if (n < 0 || static_cast<std::size_t>(n) > stream_chunk) return false;
+        const auto size = static_cast<std::size_t>(n);
+        s.produced += size;
+        s.pending = size;
+        if (size == 0) {
+            s.src_done = true;
+            s.begin = s.end = 0;
+            if (s.chunked) {
+                std::memcpy(stream_buf_.data(), last_chunk.data(), last_chunk.size());
+                s.end = last_chunk.size();
+            }
+        } else if (s.chunked) {
+            s.begin = static_cast<std::size_t>(frame_chunk(data, size) - stream_buf_.data());
+            s.end = chunk_prefix_room + size + 2;
+        } else {
+            s.begin = chunk_prefix_room;
+            s.end = chunk_prefix_room + size;
+        }
+        return true;
+    }
+
+    template <transport T, output_hooks H>
+    flush_status write_stream(T& t, stream_seg& s, H& hooks, bool& progressed) {
+        for (;;) {
+            if (s.begin == s.end) {
+                if (s.src_done) {
+                    last_stream_size_ = s.produced;
+                    s.src = nullptr;
+                    ++head_;
+                    return flush_status::done;
+                }
+                if (!pull(s, hooks)) return flush_status::error;
+                continue;
+            }
+            const iovec one{stream_buf_.data() + s.begin, s.end - s.begin};
+            const io_result r = t.write({&one, 1}, false);
+            if (r.status == io_status::would_block) return flush_status::blocked;
+            if (r.status != io_status::ok) return flush_status::error;
+            if (r.bytes > 0) progressed = true;
+            s.begin += r.bytes;
+            if (s.begin < s.end) return flush_status::blocked;
+            body_progress_ += std::exchange(s.pending, 0);
+        }
+    }
+
+    std::vector<segment> segs_;
+    std::size_t head_ = 0;
+    std::string buf_;                 // heads and small bodies, referenced by bytes_seg
+    std::string stream_buf_;          // the stream chunk being written, with room for its framing
+    std::uint64_t body_progress_ = 0; // body bytes written of the response in progress
+    std::uint64_t last_stream_size_ = 0; // content bytes of the last stream finished
+};
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/output_queue.hpp
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Calls the user's handler; supplied by `server<H>`. May throw: the connection catches.
+using dispatch_fn = response (*)(const void* handler, const request& req);
+
+/// What every connection of one server shares. Set up before the workers start; afterwards
+/// read-only but for `stopping`, which any thread may set.
+struct connection_config {
+    server_options opts;
+    const void* handler = nullptr;
+    dispatch_fn dispatch = nullptr;
+    std::atomic<bool> stopping{false};
+    endpoint local; ///< the listening address, with the real port
+    parse_limits limits;
+    std::size_t head_cap = 0; ///< the input buffer's limit while a head is incomplete
+
+    /// Derives the parser's limits from `opts`; call after changing them.
+    void apply_limits() noexcept {
+        limits.max_request_line = opts.max_request_line;
+        limits.max_header_bytes = opts.max_header_bytes;
+        limits.max_header_fields = opts.max_header_fields;
+        // CRLFs before the request line count against max_request_line as well.
+        head_cap = 2 * opts.max_request_line + opts.max_header_bytes + 8;
+    }
+    /// The engine's error messages: to `opts.error_log`, else stderr. Never throws.
+    void log(std::string_view msg) const noexcept {
+        try {
+            if (opts.error_log) {
+                opts.error_log(msg);
+                return;
+            }
+        } catch (...) {}
+        std::string line = "[minihttp] ";
+        line.append(msg);
+        line.push_back('\n');
+        (void)!::write(STDERR_FILENO, line.data(), line.size());
+    }
+};
+
+/// What the protocol taking a connection over after `101 Switching Protocols` receives: the
+/// socket, the bytes the client sent after the request that asked for it, and the peer.
+struct handover {
+    unique_fd socket;
+    std::string unread;
+    endpoint peer;
+};
+
+/// The buffers and parse state of a connection with work in progress. Taken from a pool when
+/// bytes arrive and given back when the connection is idle again, so an idle keep-alive
+/// connection owns no buffer (DESIGN.md: "an idle keep-alive connection costs a few KiB").
+struct connection_buffers {
+    static constexpr std::size_t initial_size = 8192;
+
+    std::unique_ptr<char[]> in;
+    std::size_t cap = 0;       // capacity of `in`
+    std::size_t begin = 0;     // start of the current request
+    std::size_t end = 0;       // end of received data
+    std::size_t scan = 0;      // bytes before this were searched for a line end
+    std::size_t head_size = 0; // of the current request, once parsed
+    std::size_t next = 0;      // where the request after the current one starts
+    bool head_done = false;
+    bool views_stale = false; // `in` moved since the head was parsed: re-parse before dispatch
+    request req;
+    body_reader body;
+    output_queue out;
+    std::function<void(responder)> deferred; // a deferred answer's start, for the worker
+    std::function<void(handover&&)> upgrade; // a 101's taker of the connection
+    connection_buffers* next_free = nullptr;
+};
+
+/// A free list of buffers, one per worker (so no lock). Buffers larger than the initial size
+/// are freed rather than pooled.
+/// Gives buffers back to their pool (the deleter of a connection's buffers).
+struct buffer_return {
+    class buffer_pool* pool = nullptr;
+    void operator()(connection_buffers* b) const noexcept;
+};
+
+class buffer_pool {
+  public:
+    static constexpr std::size_t max_free = 256;
+
+    buffer_pool() = default;
+    buffer_pool(const buffer_pool&) = delete;
+    buffer_pool& operator=(const buffer_pool&) = delete;
+    ~buffer_pool() {
+        while (free_ != nullptr) delete std::exchange(free_, free_->next_free);
+    }
+
+    /// Buffers ready for a new request; throws std::bad_alloc.
+    connection_buffers& acquire(std::size_t max_fields) {
+        connection_buffers* b = free_;
+        if (b != nullptr) {
+            free_ = b->next_free;
+            --count_;
+        } else {
+            b = new connection_buffers;
+        }
+        if (!b->in) {
+            // No zero fill: only received bytes are ever read.
+            b->in = std::make_unique_for_overwrite<char[]>(connection_buffers::initial_size);
+            b->cap = connection_buffers::initial_size;
+        }
+        auto& fields = request_access::fields(b->req);
+        if (fields.capacity() < max_fields)
+            fields.reserve(max_fields); // the parser never allocates
+        b->begin = b->end = b->scan = 0;
+        b->head_done = b->views_stale = false;
+        return *b;
+    }
+    void release(connection_buffers* b) noexcept {
+        b->out.trim();
+        b->deferred = nullptr;
+        b->upgrade = nullptr;
+        if (b->cap > connection_buffers::initial_size) { // a big body grew it: give it back
+            b->in.reset();
+            b->cap = 0;
+        }
+        if (count_ >= max_free) {
+            delete b;
+            return;
+        }
+        b->next_free = free_;
+        free_ = b;
+        ++count_;
+    }
+
+  private:
+    connection_buffers* free_ = nullptr;
+    std::size_t count_ = 0;
+};
+
+inline void buffer_return::operator()(connection_buffers* b) const noexcept { pool->release(b); }
+
+/// Time as the worker saw it at the top of its loop: monotonic milliseconds (deadlines) and
+/// the `Date` value of this second.
+struct tick {
+    std::uint64_t ms = 0;
+    std::string_view date;
+};
+
+/// The HTTP/1.1 state machine of one connection. Owned by a worker; single-threaded. It holds
+/// a pointer to its config and its worker's buffer pool, which must outlive it.
+class connection {
+  public:
+    enum class phase : std::uint8_t {
+        head,      ///< waiting for or reading a request head
+        body,      ///< reading request content
+        idle,      ///< between requests on a kept-alive connection
+        handling,  ///< a deferred handler owns the request; nothing is read until it answers
+        upgrading, ///< a 101 was queued; once written the connection is handed over
+    };
+    /// What an expired deadline led to.
+    enum class expiry : std::uint8_t { close, answered };
+
+    connection() noexcept = default;
+    connection(const connection_config& cfg, buffer_pool& pool, const endpoint& peer,
+               std::uint64_t now_ms) noexcept
+        : cfg_(&cfg), pool_(&pool), peer_(peer), mark_(now_ms) {}
+    connection(connection&&) noexcept = default;
+    connection& operator=(connection&&) noexcept = default;
+
+    // ---- input --------------------------------------------------------------------------
+
+    /// Where the next bytes received should go; empty if the buffer may not grow (the parser
+    /// refuses the input before that can happen). Throws std::bad_alloc.
+    std::span<char> input_space() {
+        connection_buffers& io = buffers();
+        if (!make_room(io)) return {};
+        return {io.in.get() + io.end, io.cap - io.end};
+    }
+    /// `n` bytes were written to the start of `input_space()`.
+    void received(std::size_t n) noexcept { io_->end += n; }
+    /// The peer closed its sending side: no further request can come.
+    void peer_closed() noexcept { peer_eof_ = true; }
+    [[nodiscard]] bool peer_eof() const noexcept { return peer_eof_; }
+
+    // ---- work ---------------------------------------------------------------------------
+
+    /// Parses and answers what the buffered input allows: heads, bodies, handler calls,
+    /// responses queued (pipelined ones batched), errors. Stops when more input is needed,
+    /// when the batch is full, or when the connection waits (deferred handler, upgrade, close).
+    void process(const tick& t) {
+        if (io_ == nullptr) return;
+        connection_buffers& io = *io_;
+        while (!close_after_ && phase_ != phase::handling && phase_ != phase::upgrading) {
+            if (!io.out.accepts_more()) return;
+            if (!io.head_done && !read_head(io, t)) return;
+            const std::size_t body_at = io.begin + io.head_size;
+            const body_step b = io.body.read(io.in.get() + body_at, io.end - body_at);
+            if (b.state == parse_status::error) {
+                fail(b.code, t);
+                return;
+            }
+            if (b.state == parse_status::need_more) return;
+            dispatch(io, b.content, body_at + b.framed, t);
+        }
+    }
+
+    /// Writes queued output through `t`. `progressed`: some byte moved.
+    template <transport T>
+    flush_status flush(T& t, const tick& now, bool& progressed) {
+        if (io_ == nullptr) return flush_status::done;
+        hooks h{this};
+        const flush_status r = io_->out.flush(t, h, progressed);
+        if (r == flush_status::done && phase_ == phase::idle) mark_ = now.ms; // idle from here
+        return r;
+    }
+    [[nodiscard]] bool has_output() const noexcept { return io_ != nullptr && !io_->out.empty(); }
+    /// No further request will be read: close once the output is written.
+    [[nodiscard]] bool close_pending() const noexcept { return close_after_; }
+    /// Closing should drain input first (RFC 9112 §9.6): after an error, a close the client did
+    /// not ask for, or with unread input — else a reset could destroy the response.
+    [[nodiscard]] bool wants_linger() const noexcept {
+        return linger_ || !client_close_ || (io_ != nullptr && io_->begin != io_->end);
+    }
+    /// Nothing received, queued or in progress: safe to close at once (idle keep-alive).
+    [[nodiscard]] bool idle() const noexcept {
+        const bool no_work = io_ == nullptr || (io_->begin == io_->end && io_->out.empty());
+        return no_work && (phase_ == phase::idle || phase_ == phase::head);
+    }
+    [[nodiscard]] phase state() const noexcept { return phase_; }
+    [[nodiscard]] const endpoint& peer() const noexcept { return peer_; }
+    [[nodiscard]] std::size_t served() const noexcept { return served_; }
+
+    /// An engine-detected error (a limit, over max_connections): answers it and closes.
+    void refuse(errc code, const tick& t) { fail(code, t); }
+
+    // ---- deferred answers ---------------------------------------------------------------
+
+    /// The start function of a deferred answer the handler just asked for (once; empty
+    /// otherwise). The worker calls it with a responder whose answer comes back to `resume`.
+    [[nodiscard]] std::function<void(responder)> take_deferred() noexcept {
+        return io_ ? std::move(io_->deferred) : std::function<void(responder)>{};
+    }
+    [[nodiscard]] bool handling() const noexcept { return phase_ == phase::handling; }
+    /// The deferred answer arrived: queue it and go on with pipelined requests.
+    void resume(response&& r, const tick& t) {
+        if (!valid_final(r)) r = error_response(status::internal_server_error, false);
+        finish_exchange(*io_, r, t);
+    }
+
+    // ---- hand-over after 101 ------------------------------------------------------------
+
+    /// A 101 was written: the worker hands the socket to `take_upgrade()`'s taker.
+    [[nodiscard]] bool upgrade_ready() const noexcept {
+        return phase_ == phase::upgrading && !has_output();
+    }
+    [[nodiscard]] std::function<void(handover&&)> take_upgrade() noexcept {
+        return std::move(io_->upgrade);
+    }
+    /// The bytes received after the request that asked for the upgrade.
+    [[nodiscard]] std::string take_unread() {
+        std::string rest(io_->in.get() + io_->begin, io_->end - io_->begin);
+        io_->begin = io_->end = 0;
+        return rest;
+    }
+
+    // ---- deadlines ----------------------------------------------------------------------
+
+    /// When the current phase times out (monotonic ms); UINT64_MAX when nothing is timed.
+    [[nodiscard]] std::uint64_t deadline() const noexcept {
+        const auto& o = cfg_->opts;
+        auto ms = [](std::chrono::milliseconds d) { return static_cast<std::uint64_t>(d.count()); };
+        switch (phase_) {
+        case phase::head: return mark_ + ms(o.header_timeout);
+        case phase::idle: return mark_ + ms(o.keep_alive_timeout);
+        case phase::handling:
+        case phase::upgrading: return UINT64_MAX; // not timed (the upgrade: by write_timeout)
+        case phase::body: {
+            // Apache mod_reqtimeout's model: a grace period, extended by the bytes received.
+            std::uint64_t d = mark_ + ms(o.body_timeout);
+            if (o.min_body_rate > 0 && io_ != nullptr) {
+                const std::size_t body_at = io_->begin + io_->head_size;
+                d += io_->body.received(io_->end - body_at) * 1000 / o.min_body_rate;
+            }
+            return d;
+        }
+        }
+        return mark_;
+    }
+    /// The deadline passed: an idle connection, or one that never sent a byte, is closed
+    /// silently; an incomplete head or a slow body gets 408 and closes (DESIGN.md).
+    expiry expire(const tick& t) {
+        const bool no_bytes = io_ == nullptr || io_->begin == io_->end;
+        if (close_after_ || phase_ == phase::idle || (phase_ == phase::head && no_bytes))
+            return expiry::close;
+        fail(phase_ == phase::body ? errc::body_timeout : errc::head_timeout, t);
+        return expiry::answered;
+    }
+
+    // ---- buffers ------------------------------------------------------------------------
+
+    /// Gives the buffers back to the pool when nothing is in progress.
+    void release_buffers_if_idle() noexcept {
+        if (io_ == nullptr || phase_ == phase::handling || phase_ == phase::upgrading) return;
+        if (!io_->out.empty() || io_->begin != io_->end || io_->head_done) return;
+        io_.reset();
+    }
+    /// Gives the buffers back whatever their state (the connection ends); responses cut short
+    /// are reported as incomplete.
+    void release_buffers() noexcept {
+        if (io_ == nullptr) return;
+        hooks h{this};
+        io_->out.abandon(h);
+        io_.reset();
+    }
+    [[nodiscard]] bool has_buffers() const noexcept { return io_ != nullptr; }
+
+  private:
+    friend struct connection_test_access;
+
+    // The output queue's view of the connection: completion reports and log messages.
+    struct hooks {
+        connection* c;
+        void delivered(notice& n, std::uint64_t bytes, bool complete) noexcept {
+            c->report(n, bytes, complete);
+        }
+        void log(std::string_view msg) const noexcept { c->cfg_->log(msg); }
+    };
+
+    connection_buffers& buffers() {
+        if (io_ == nullptr)
+            io_ = std::unique_ptr<connection_buffers, buffer_return>(
+                &pool_->acquire(cfg_->opts.max_header_fields), buffer_return{pool_});
+        return *io_;
+    }
+
+    // Makes room for more input. False if the buffer may not grow further.
+    bool make_room(connection_buffers& io) {
+        if (io.end < io.cap) return true;
+        if (io.head_done) { // in-place chunk decoding may have left a gap
+            const std::size_t body_at = io.begin + io.head_size;
+            io.end = body_at + io.body.reclaim(io.in.get() + body_at, io.end - body_at);
+            if (io.end < io.cap) return true;
+        }
+        if (io.begin > 0) {
+            compact(io);
+            return true;
+        }
+        // Grow by doubling as bytes arrive, up to what the current phase can need: a declared
+        // Content-Length alone never makes us allocate (a 60-byte head must not cost 1 MiB).
+        const std::size_t limit =
+            io.head_done ? io.head_size + io.body.max_bytes() : cfg_->head_cap;
+        if (io.cap >= limit) return false;
+        const std::size_t cap = std::min(limit, io.cap * 2);
+        auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+        std::memcpy(bigger.get(), io.in.get(), io.end);
+        io.in = std::move(bigger);
+        io.cap = cap;
+        if (io.head_done) io.views_stale = true;
+        return true;
+    }
+    static void compact(connection_buffers& io) noexcept {
+        const std::size_t shift = io.begin;
+        std::memmove(io.in.get(), io.in.get() + shift, io.end - shift);
+        io.begin = 0;
+        io.end -= shift;
+        io.scan -= std::min(io.scan, shift);
+        if (io.head_done) io.views_stale = true;
+    }
+
+    // Parses the head at io.begin once a line end arrived. True when it is complete and its
+    // body reader chosen; false when more input is needed or an error was answered.
+    bool read_head(connection_buffers& io, const tick& t) {
+        // Empty lines before a request line are ignored (RFC 9112 §2.2): a CRLF after a body
+        // leaves the connection idle, not half-way through a head. Within the request-line
+        // limit, as the parser counts them, so they cannot go on forever.
+        const char* in = io.in.get();
+        while (io.end - io.begin >= 2 && in[io.begin] == '\r' && in[io.begin + 1] == '\n') {
+            io.begin += 2;
+            empty_lines_ += 2;
+        }
+        if (empty_lines_ > cfg_->opts.max_request_line) {
+            fail(errc::too_many_empty_lines, t);
+            return false;
+        }
+        if (io.scan < io.begin) io.scan = io.begin;
+        if (io.begin == io.end) {
+            io.begin = io.end = io.scan = 0;
+            return false;
+        }
+        if (phase_ == phase::idle) { // the first bytes of the next request
+            phase_ = phase::head;
+            mark_ = t.ms;
+        }
+        // Parse only once a line end arrived (or the limits are exceeded): a client sending a
+        // byte at a time costs a scan per line, not a re-parse per byte. A CR counts too, so
+        // that a bare CR is refused at once rather than at the timeout.
+        const char* from = in + io.scan;
+        const std::size_t fresh = io.end - io.scan;
+        const std::size_t buffered = io.end - io.begin;
+        if (std::memchr(from, '\n', fresh) == nullptr &&
+            std::memchr(from, '\r', fresh) == nullptr && buffered < cfg_->head_cap) {
+            io.scan = io.end;
+            return false;
+        }
+        const parse_result pr = parse_request({in + io.begin, buffered}, io.req, cfg_->limits);
+        if (pr.state == parse_status::need_more) {
+            io.scan = io.end;
+            if (buffered >= cfg_->head_cap) fail(errc::header_section_too_large, t);
+            return false;
+        }
+        if (pr.state == parse_status::error) {
+            fail(pr.code, t);
+            return false;
+        }
+        io.head_done = true;
+        io.views_stale = false;
+        io.head_size = pr.consumed;
+        const request& req = io.req;
+        if (req.content_length() > cfg_->opts.max_body_bytes) { // before any 100 Continue
+            fail(errc::body_too_large, t);
+            return false;
+        }
+        chunked_decoder::limits dl;
+        dl.max_body = cfg_->opts.max_body_bytes;
+        dl.max_trailer_bytes = cfg_->opts.max_header_bytes;
+        dl.max_trailer_fields = cfg_->opts.max_header_fields;
+        io.body = body_reader::for_request(req, dl);
+        if (io.body.has_content()) {
+            phase_ = phase::body;
+            mark_ = t.ms;
+            // RFC 9110 §10.1.1: answer 100 (Continue) unless content already arrived.
+            if (req.expects_continue() && io.end == io.begin + io.head_size)
+                io.out.append("HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        return true;
+    }
+
+    void dispatch(connection_buffers& io, std::size_t body_len, std::size_t next, const tick& t) {
+        request& req = io.req;
+        if (io.views_stale) { // the head moved: re-parse it in its new place (same result)
+            (void)parse_request({io.in.get() + io.begin, io.head_size}, req, cfg_->limits);
+            io.views_stale = false;
+        }
+        request_access::set_body(req, {io.in.get() + io.begin + io.head_size, body_len});
+        request_access::set_remote(req, peer_);
+        request_access::set_local(req, cfg_->local);
+        io.next = next;
+        response res = call_handler(req);
+        if (res.kind() == response::body_kind::deferred) {
+            // The handler answers later (http::blocking): the request and its buffer stay
+            // untouched, nothing more is read, and no deadline runs until the answer comes.
+            io.deferred = response_access::take_deferred(res);
+            if (io.deferred) {
+                phase_ = phase::handling;
+                return;
+            }
+            res = error_response(status::internal_server_error, false);
+        }
+        finish_exchange(io, res, t);
+    }
+
+    // The one place a handler's exception is caught: logged and answered with 500. The
+    // connection stays usable, since its framing was fine.
+    response call_handler(const request& req) {
+        // RFC 9110 §9.1: an unrecognised method gets 501; so does CONNECT (no tunnelling).
+        if (req.method() == method::other || req.method() == method::connect) {
+            const errc e = req.method() == method::connect ? errc::connect_not_supported
+                                                           : errc::unknown_method;
+            refused(e);
+            return error_response(status_of(e), false);
+        }
+        try {
+            response res = cfg_->dispatch(cfg_->handler, req);
+            if (res.kind() == response::body_kind::deferred || valid_final(res)) return res;
+        } catch (const std::exception& e) {
+            cfg_->log(std::string("handler threw: ") + e.what());
+        } catch (...) {
+            cfg_->log("handler threw a non-standard exception");
+        }
+        return error_response(status::internal_server_error, false);
+    }
+
+    bool valid_final(const response& res) const {
+        const unsigned code = to_int(res.code());
+        const bool deferred = res.kind() == response::body_kind::deferred;
+        if (code >= 200 && code <= 999 && !deferred) return true;
+        // 101 hands the connection over: only with a taker for it.
+        if (code == 101 && !deferred && response_access::upgrades(res)) return true;
+        // Another interim (1xx) status as the final answer would shift every later response
+        // on the connection by one.
+        cfg_->log("handler returned status " + std::to_string(code) +
+                  (deferred ? " (deferred twice)" : "") + ", which is not a final response");
+        return false;
+    }
+
+    // Queues the response to the request at io.begin and moves on to the next request.
+    void finish_exchange(connection_buffers& io, response& res, const tick& t) {
+        const request& req = io.req;
+        ++served_;
+        // The shared flag: a response produced after stop() was called must say close even if
+        // this worker has not seen its wake-up yet.
+        const bool keep = req.keep_alive() && !cfg_->stopping.load(std::memory_order_relaxed) &&
+                          !peer_eof_ && served_ < cfg_->opts.max_requests_per_connection;
+        client_close_ = !req.keep_alive();
+        notice n;
+        if (cfg_->opts.access_log) {
+            n.access.assign(req.method_name()).append(" ").append(req.target());
+            n.version_minor = static_cast<std::uint8_t>(req.version_minor());
+        }
+        const bool upgrade = to_int(res.code()) == 101;
+        queue_response(io, res, req.method() == method::head, req.version_minor(), keep, upgrade, t,
+                       std::move(n));
+        io.begin = io.scan = io.next;
+        io.head_done = false;
+        io.body = body_reader();
+        empty_lines_ = 0;
+        if (upgrade) {
+            io.upgrade = response_access::take_upgrade(res);
+            phase_ = phase::upgrading;
+            close_after_ = false;
+            return;
+        }
+        if (io.begin == io.end) io.begin = io.end = io.scan = 0;
+        phase_ = phase::idle; // becomes head when the next request's first bytes are seen
+        mark_ = t.ms;
+    }
+
+    void queue_response(connection_buffers& io, response& res, bool head_request,
+                        unsigned version_minor, bool keep_alive, bool upgrade, const tick& t,
+                        notice n) {
+        output_queue& out = io.out;
+        const std::size_t from = out.buffer().size();
+        head_context ctx;
+        ctx.head_request = head_request;
+        ctx.version_minor = version_minor;
+        ctx.keep_alive = keep_alive;
+        ctx.date = t.date;
+        ctx.upgrade = upgrade;
+        const head_result hr = serialize_head(out.buffer(), res, ctx);
+        if (!hr.keep_alive) close_after_ = true;
+        n.status = res.code();
+        n.streamed = hr.framing == framing::chunked || hr.framing == framing::until_close;
+        switch (hr.framing) {
+        case framing::none: out.commit(from); break;
+        case framing::length:
+            if (res.kind() == response::body_kind::file) {
+                n.body_size = res.file_length();
+                out.commit(from);
+                out.push_file(response_access::take_file(res), res.file_offset(),
+                              res.file_length());
+                break;
+            }
+            n.body_size = res.body().size();
+            if (res.body().size() <= output_queue::copy_body_limit) {
+                out.buffer().append(res.body()); // one write for head and body
+                out.commit(from);
+            } else if (res.kind() == response::body_kind::shared) {
+                out.commit(from);
+                out.push_shared(res.body(), response_access::shared(res));
+            } else {
+                out.commit(from);
+                out.push_owned(response_access::take_body(res));
+            }
+            break;
+        case framing::chunked:
+        case framing::until_close:
+            out.commit(from);
+            out.push_stream(response_access::take_stream(res), hr.framing == framing::chunked);
+            break;
+        }
+        n.on_sent = response_access::take_on_sent(res);
+        if (n.on_sent || !n.access.empty()) out.push_notice(std::move(n));
+    }
+
+    // An error the engine answers itself: the rest of the input is discarded and the
+    // connection closes after the response, draining input for a while (lingering close).
+    void fail(errc code, const tick& t) {
+        refused(code);
+        connection_buffers& io = buffers();
+        io.begin = io.end = io.scan = 0;
+        io.head_done = false;
+        io.body = body_reader();
+        response r = error_response(status_of(code), true);
+        queue_response(io, r, false, 1, false, false, t, notice{});
+        linger_ = true;
+        close_after_ = true;
+    }
+
+    // A short text response for an engine-generated status; `close` adds `Connection: close`.
+    static response error_response(http::status s, bool close) {
+        response r = response::error(s);
+        if (close) r.close_connection();
+        if (s == status::service_unavailable) r.add_header("Retry-After", "5");
+        return r;
+    }
+
+    // The one place on_refusal's exceptions are caught.
+    void refused(errc code) noexcept {
+        if (!cfg_->opts.on_refusal) return;
+        try {
+            cfg_->opts.on_refusal(refusal{status_of(code), message_of(code), peer_, code});
+        } catch (...) {}
+    }
+
+    // The one place on_sent's and access_log's exceptions are caught.
+    void report(notice& n, std::uint64_t bytes, bool complete) noexcept {
+        try {
+            if (auto cb = std::move(n.on_sent)) cb(delivery{bytes, complete});
+            if (!n.access.empty() && cfg_->opts.access_log) {
+                const std::string_view line = n.access;
+                const auto sp = line.find(' ');
+                cfg_->opts.access_log(access_entry{line.substr(0, sp), line.substr(sp + 1),
+                                                   n.version_minor, n.status, bytes, complete,
+                                                   peer_});
+            }
+        } catch (const std::exception& e) {
+            cfg_->log(std::string("completion callback threw: ") + e.what());
+        } catch (...) {
+            cfg_->log("completion callback threw a non-standard exception");
+        }
+    }
+
+    const connection_config* cfg_ = nullptr;
+    buffer_pool* pool_ = nullptr;
+    std::unique_ptr<connection_buffers, buffer_return> io_;
+    endpoint peer_;
+    std::uint64_t mark_ = 0; // start of the current phase's deadline period
+    std::size_t served_ = 0;
+    std::size_t empty_lines_ = 0; // bytes of CRLF skipped before the current request
+    phase phase_ = phase::head;
+    bool close_after_ = false;  // no further request: close once output is written
+    bool linger_ = false;       // drain input before closing (after an error response)
+    bool client_close_ = false; // the client announced it sends nothing more (RFC 9112 §9.6)
+    bool peer_eof_ = false;
+};
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/connection.hpp
 // begin minihttp/detail/socket.hpp
 /// @file
 /// Listening sockets.
@@ -5503,180 +6845,36 @@ inline std::error_code open_listeners(std::string_view host, std::uint16_t port,
 } // namespace detail
 MINIHTTP_NAMESPACE_END
 // end minihttp/detail/socket.hpp
-// begin minihttp/detail/timer_wheel.hpp
+// begin minihttp/detail/worker.hpp
 /// @file
-/// A hashed timing wheel for connection deadlines: O(1) to arm, move or cancel a deadline, and
-/// each tick visits only the connections due in that slot, never all of them (DESIGN.md).
-
-
-#include <array>
-#include <cstdint>
-
-MINIHTTP_NAMESPACE_BEGIN
-namespace detail {
-
-/// Intrusive list node embedded in the object that owns a deadline.
-struct timer_node {
-    timer_node* prev = nullptr;
-    timer_node* next = nullptr;
-    std::uint64_t deadline = 0; ///< ms, monotonic; the earliest instant the owner wants a call
-    std::uint64_t tick = 0;     ///< the tick of the slot the node is linked in
-    [[nodiscard]] bool linked() const noexcept { return next != nullptr; }
-};
-
-/// The wheel. One per worker thread; not thread-safe.
+/// One worker: an epoll loop that accepts connections and owns them for their whole life,
+/// with its timer wheel, free lists and a cross-thread inbox for deferred answers. It does the
+/// I/O (through each connection's transport) and acts on the decisions of the sans-I/O
+/// HTTP/1.1 connections (detail/connection.hpp); it knows nothing of HTTP itself.
 ///
-/// Deadlines have `tick_ms` resolution (they fire up to one tick late, never early). Moving a
-/// deadline later (the common case: every request pushes the idle deadline forward) only stores
-/// the new value; the node is moved when its old slot comes round. A node whose deadline lies
-/// more than one revolution ahead is simply re-slotted when visited.
-class timer_wheel {
-  public:
-    static constexpr std::uint64_t tick_ms = 100;
-    static constexpr std::size_t slots = 512;
+/// Edge-triggered epoll without extra system calls: a socket is registered once with
+/// EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET and never modified; the worker keeps "read ready" and
+/// "write ready" flags, so a keep-alive request costs one read and one write.
 
-    explicit timer_wheel(std::uint64_t now_ms) noexcept : current_(now_ms / tick_ms) {
-        for (auto& h : heads_) h.prev = h.next = &h;
-    }
-    timer_wheel(const timer_wheel&) = delete;
-    timer_wheel& operator=(const timer_wheel&) = delete;
+// begin minihttp/detail/client_table.hpp
+/// @file
+/// Open connections per client address, shared by the workers; used only when
+/// `server_options::max_connections_per_client` is set.
 
-    /// Arms or moves `n` to fire at `deadline_ms`.
-    void schedule(timer_node& n, std::uint64_t deadline_ms) noexcept {
-        const std::uint64_t t = tick_of(deadline_ms);
-        n.deadline = deadline_ms;
-        if (n.linked()) {
-            if (t >= n.tick) return; // later: found in its old slot, then moved
-            unlink(n);
-        }
-        link(n, t);
-    }
-    /// Disarms `n` (no-op if not armed).
-    void cancel(timer_node& n) noexcept {
-        if (n.linked()) unlink(n);
-    }
-    [[nodiscard]] std::size_t size() const noexcept { return count_; }
 
-    /// Calls `on_expire(node&)` for every node whose deadline is <= `now_ms`. The node is
-    /// unlinked before the call, which may re-arm or cancel any node.
-    template <class F>
-    void expire(std::uint64_t now_ms, F&& on_expire) {
-        const std::uint64_t target = now_ms / tick_ms;
-        // After a long stall one revolution visits every slot, hence every node: skip ahead.
-        if (target > current_ + slots) current_ = target - slots;
-        while (current_ < target) {
-            ++current_;
-            // Detach the slot, so that nodes re-linked into it are not seen twice this tick.
-            timer_node local;
-            timer_node& head = heads_[current_ % slots];
-            if (head.next != &head) {
-                local.next = head.next;
-                local.prev = head.prev;
-                local.next->prev = &local;
-                local.prev->next = &local;
-                head.prev = head.next = &head;
-            } else {
-                local.prev = local.next = &local;
-            }
-            while (local.next != &local) {
-                timer_node& n = *local.next;
-                n.prev->next = n.next;
-                n.next->prev = n.prev;
-                n.prev = n.next = nullptr;
-                --count_;
-                if (n.deadline <= now_ms)
-                    on_expire(n);
-                else
-                    link(n, tick_of(n.deadline));
-            }
-        }
-    }
-
-    /// Milliseconds epoll_wait may sleep: until the next tick if anything is armed, else -1.
-    [[nodiscard]] int timeout_ms(std::uint64_t now_ms) const noexcept {
-        if (count_ == 0) return -1;
-        const std::uint64_t next = (current_ + 1) * tick_ms;
-        return next > now_ms ? static_cast<int>(next - now_ms) : 0;
-    }
-
-  private:
-    [[nodiscard]] std::uint64_t tick_of(std::uint64_t ms) const noexcept {
-        // Round up, so a node never fires before its deadline; past deadlines go to the next tick.
-        const std::uint64_t t = (ms + tick_ms - 1) / tick_ms;
-        return t > current_ ? t : current_ + 1;
-    }
-    void link(timer_node& n, std::uint64_t t) noexcept {
-        timer_node& head = heads_[t % slots];
-        n.tick = t;
-        n.prev = head.prev;
-        n.next = &head;
-        head.prev->next = &n;
-        head.prev = &n;
-        ++count_;
-    }
-    void unlink(timer_node& n) noexcept {
-        n.prev->next = n.next;
-        n.next->prev = n.prev;
-        n.prev = n.next = nullptr;
-        --count_;
-    }
-
-    std::array<timer_node, slots> heads_{};
-    std::uint64_t current_;
-    std::size_t count_ = 0;
-};
-
-} // namespace detail
-MINIHTTP_NAMESPACE_END
-// end minihttp/detail/timer_wheel.hpp
-
-#include <pthread.h>
-#include <signal.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <array>
-#include <atomic>
-#include <cerrno>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <exception>
-#include <memory>
 #include <mutex>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <thread>
-#include <type_traits>
 #include <unordered_map>
-#include <vector>
 
 MINIHTTP_NAMESPACE_BEGIN
 namespace detail {
 
-/// Calls the user's handler; supplied by `server<H>`. May throw: the engine catches.
-using dispatch_fn = response (*)(const void* handler, const request& req);
-
-/// A short text response for an engine-generated status; `close` adds `Connection: close`.
-inline response make_error_response(http::status s, bool close = true) {
-    response r = response::error(s);
-    if (close) r.close_connection();
-    if (s == status::service_unavailable) r.add_header("Retry-After", "5");
-    return r;
-}
-
-/// Open connections per client address, shared by the workers (used only when
-/// `max_connections_per_client` is set). Sharded so that accepts on different workers rarely
-/// meet on one lock.
+/// Sharded so that accepts on different workers rarely meet on one lock; a lock is taken only
+/// at accept and close. IPv4 and IPv4-mapped IPv6 spellings of one client count together.
+/// Thread-safe.
 class client_table {
   public:
     /// Counts a new connection from `peer` unless it already has `cap`; false: refused.
@@ -5734,132 +6932,220 @@ class client_table {
     std::array<shard, shards> shards_;
 };
 
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/client_table.hpp
+// begin minihttp/detail/timer_wheel.hpp
+/// @file
+/// A hashed timing wheel for connection deadlines: O(1) to arm, move or cancel a deadline, and
+/// each tick visits only the connections due in that slot, never all of them (DESIGN.md).
+
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Intrusive list node embedded in the object that owns a deadline.
+struct timer_node {
+    timer_node* prev = nullptr;
+    timer_node* next = nullptr;
+    std::uint64_t deadline = 0; ///< ms, monotonic; the earliest instant the owner wants a call
+    std::uint64_t tick = 0;     ///< the tick of the slot the node is linked in
+    [[nodiscard]] bool linked() const noexcept { return next != nullptr; }
+};
+
+/// The wheel. One per worker thread; not thread-safe.
+///
+/// Deadlines have `tick_ms` resolution (they fire up to one tick late, never early). Moving a
+/// deadline later (the common case: every request pushes the idle deadline forward) only stores
+/// the new value; the node is moved when its old slot comes round. A node whose deadline lies
+/// more than one revolution ahead is simply re-slotted when visited.
+class timer_wheel {
+  public:
+    static constexpr std::uint64_t tick_ms = 100;
+    static constexpr std::size_t slots = 512;
+
+    explicit timer_wheel(std::uint64_t now_ms) noexcept : current_(now_ms / tick_ms) {
+        for (auto& h : heads_) h.prev = h.next = &h;
+    }
+    timer_wheel(const timer_wheel&) = delete;
+    timer_wheel& operator=(const timer_wheel&) = delete;
+
+    /// Arms or moves `n` to fire at `deadline_ms`.
+    void schedule(timer_node& n, std::uint64_t deadline_ms) noexcept {
+        const std::uint64_t t = tick_of(deadline_ms);
+        n.deadline = deadline_ms;
+        if (n.linked()) {
+            if (t >= n.tick) return; // later: found in its old slot, then moved
+            unlink(n);
+        }
+        link(n, t);
+    }
+    /// Disarms `n` (no-op if not armed).
+    void cancel(timer_node& n) noexcept {
+        if (n.linked()) unlink(n);
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+
+    /// Calls `on_expire(node&)` for every node whose deadline is <= `now_ms`. The node is
+    /// unlinked before the call, which may re-arm or cancel any node.
+    template <class F>
+    void expire(std::uint64_t now_ms, F&& on_expire) {
+        std::size_t unlimited = SIZE_MAX;
+        (void)expire(now_ms, unlimited, on_expire);
+    }
+
+    /// As above, but stops after `budget` calls (decremented per call). Returns true if nodes
+    /// that are due were left for a later call: the caller handles other work in between, so
+    /// that a burst of deadlines never stalls it for long.
+    template <class F>
+    [[nodiscard]] bool expire(std::uint64_t now_ms, std::size_t& budget, F&& on_expire) {
+        const std::uint64_t target = now_ms / tick_ms;
+        // After a long stall one revolution visits every slot, hence every node: skip ahead.
+        if (target > current_ + slots) current_ = target - slots;
+        while (current_ < target) {
+            ++current_;
+            // Detach the slot, so that nodes re-linked into it are not seen twice this tick.
+            timer_node local;
+            timer_node& head = heads_[current_ % slots];
+            if (head.next != &head) {
+                local.next = head.next;
+                local.prev = head.prev;
+                local.next->prev = &local;
+                local.prev->next = &local;
+                head.prev = head.next = &head;
+            } else {
+                local.prev = local.next = &local;
+            }
+            while (local.next != &local) {
+                if (budget == 0) {
+                    // Out of budget: what is left goes back in front of the slot, which the
+                    // next call visits again.
+                    local.prev->next = head.next;
+                    head.next->prev = local.prev;
+                    head.next = local.next;
+                    local.next->prev = &head;
+                    --current_;
+                    return true;
+                }
+                timer_node& n = *local.next;
+                n.prev->next = n.next;
+                n.next->prev = n.prev;
+                n.prev = n.next = nullptr;
+                --count_;
+                if (n.deadline <= now_ms) {
+                    --budget;
+                    on_expire(n);
+                } else {
+                    link(n, tick_of(n.deadline));
+                }
+            }
+        }
+        return false;
+    }
+
+    /// Milliseconds epoll_wait may sleep: until the next tick if anything is armed, else -1.
+    [[nodiscard]] int timeout_ms(std::uint64_t now_ms) const noexcept {
+        if (count_ == 0) return -1;
+        const std::uint64_t next = (current_ + 1) * tick_ms;
+        return next > now_ms ? static_cast<int>(next - now_ms) : 0;
+    }
+
+  private:
+    [[nodiscard]] std::uint64_t tick_of(std::uint64_t ms) const noexcept {
+        // Round up, so a node never fires before its deadline; past deadlines go to the next tick.
+        const std::uint64_t t = (ms + tick_ms - 1) / tick_ms;
+        return t > current_ ? t : current_ + 1;
+    }
+    void link(timer_node& n, std::uint64_t t) noexcept {
+        timer_node& head = heads_[t % slots];
+        n.tick = t;
+        n.prev = head.prev;
+        n.next = &head;
+        head.prev->next = &n;
+        head.prev = &n;
+        ++count_;
+    }
+    void unlink(timer_node& n) noexcept {
+        n.prev->next = n.next;
+        n.next->prev = n.prev;
+        n.prev = n.next = nullptr;
+        --count_;
+    }
+
+    std::array<timer_node, slots> heads_{};
+    std::uint64_t current_;
+    std::size_t count_ = 0;
+};
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/timer_wheel.hpp
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
 /// State shared by all workers of one engine.
 struct engine_shared {
-    server_options opts;
-    const void* handler = nullptr;
-    dispatch_fn dispatch = nullptr;
-    std::atomic<bool> stopping{false};
+    connection_config cfg;
     std::atomic<std::size_t> open_connections{0};
-    endpoint local; // the listening address, with the real port
     client_table clients;
-
-    void log(std::string_view msg) const noexcept {
-        try {
-            if (opts.error_log) {
-                opts.error_log(msg);
-                return;
-            }
-        } catch (...) {}
-        std::string line = "[minihttp] ";
-        line.append(msg);
-        line.push_back('\n');
-        (void)!::write(STDERR_FILENO, line.data(), line.size());
-    }
 };
 
-/// One piece of queued output. Pieces are written strictly in order.
-struct out_segment {
-    enum kind_t : std::uint8_t { buf, str, view, file, stream, notify };
-    kind_t kind = buf;
-    bool chunked = false;     // stream: chunked framing (else close-delimited)
-    bool src_done = false;    // stream: the source reported its end
-    std::size_t a = 0, b = 0; // buf: [a, b) of io_state::out; str: a = offset in `data`;
-                              // stream: pending [a, b) of io_state::sbuf
-    std::string data;         // str: a large in-memory body, moved from the response
-    std::string_view viewed;  // view: a large shared body, kept alive by `keep`
-    std::shared_ptr<const shared_entity> keep;
-    unique_fd fd;           // file: the body's descriptor
-    std::uint64_t off = 0;  // file: next offset
-    std::uint64_t left = 0; // file: bytes still to send; notify: the body's size
-    std::string access;     // notify: "METHOD TARGET" for the access log, if enabled
-    http::status status = http::status::ok; // notify: the response's status
-    std::uint8_t version_minor = 1;         // notify: the request's version
-    response::stream_source src;
-    response::sent_callback on_sent; // notify: told when every segment before it is written
-};
-
-/// Buffers and parse state of a connection with work in progress. Taken from the worker's free
-/// list when bytes arrive and returned when the connection is idle again, so an idle keep-alive
-/// connection owns no buffer (DESIGN.md: "an idle keep-alive connection costs a few KiB").
-struct io_state {
-    std::unique_ptr<char[]> in;
-    std::size_t cap = 0;   // capacity of `in`
-    std::size_t begin = 0; // start of the current request
-    std::size_t end = 0;   // end of received data
-    std::size_t scan = 0;  // bytes before this were searched for LF without finding a full head
-    std::size_t head_size = 0;
-    std::size_t body_raw = 0; // chunked: next raw byte to decode
-    std::size_t body_out = 0; // chunked: end of decoded content
-    bool head_done = false;
-    bool views_stale = false; // `in` moved since the head was parsed: re-parse before dispatch
-    chunked_decoder dec;
-    request req;
-
-    std::string out; // heads and small bodies, referenced by `buf` segments
-    std::vector<out_segment> segs;
-    std::size_t seg_head = 0;
-    std::string sbuf;                // stream chunk being written
-    std::uint64_t queued_body = 0;   // content bytes of the response being queued
-    bool queued_stream = false;      // ... which is a stream
-    std::uint64_t streamed = 0;      // content bytes of the last finished stream
-    std::uint64_t body_progress = 0; // large-body bytes written of the response in progress
-    std::size_t next = 0;            // where the request after the current one starts
-    std::string access;              // "METHOD TARGET" of the response being queued (access log)
-    std::uint8_t access_version = 1;
-    io_state* next_free = nullptr;
-
-    [[nodiscard]] bool has_output() const noexcept { return seg_head < segs.size(); }
-    void clear_output() noexcept {
-        segs.clear();
-        seg_head = 0;
-        out.clear();
-    }
-};
-
-enum class phase : std::uint8_t {
-    head,      // waiting for / reading a request head
-    body,      // reading request content
-    idle,      // between requests on a kept-alive connection
-    lingering, // final response sent, write side shut, draining input before close
-    handling,  // a deferred handler owns the request; nothing is read until it answers
-};
-
-struct connection {
-    timer_node timer; // first member: the wheel hands back a timer_node*
-    connection* prev = nullptr;
-    connection* next = nullptr;
-    io_state* io = nullptr;
-    endpoint peer;
-    std::uint64_t mark = 0;       // start of the current phase's deadline period
-    std::uint64_t write_mark = 0; // last write progress
-    std::uint64_t lingered = 0;   // bytes discarded while lingering
-    std::size_t served = 0;
-    std::size_t empty_lines = 0; // bytes of CRLF skipped before the current request
-    int fd = -1;
-    phase ph = phase::head;
+/// A connection as the worker holds it: its socket, its HTTP/1.1 state, its deadline, and the
+/// readiness the worker has seen. The timer wheel hands back the base class.
+struct conn_slot : timer_node {
+    conn_slot* prev = nullptr;
+    conn_slot* next = nullptr;
+    tcp_transport transport;
+    connection conn;
+    std::uint64_t write_mark = 0;  // last write progress
+    std::uint64_t linger_mark = 0; // start of the lingering close
+    std::uint64_t lingered = 0;    // bytes discarded while lingering
+    bool live = false;             // in the live list (false once closed)
     bool read_ready = false;
     bool write_ready = true;
-    bool peer_eof = false;
-    bool close_after = false;  // no further request: close once output is written
-    bool linger = false;       // drain input before closing (after an error response)
-    bool counted = true;       // counts against max_connections
-    bool rdhup = false;        // the peer's FIN was signalled: read until read() returns 0
-    bool client_close = false; // the client announced it sends nothing more (RFC 9112 §9.6)
-    bool per_client = false;   // counted in engine_shared::clients
-    bool yielded = false;      // in worker::yielded_: a large body, sent a quantum per turn
+    bool rdhup = false;      // the peer's FIN was signalled: read until read() returns 0
+    bool counted = true;     // counts against max_connections
+    bool per_client = false; // counted in engine_shared::clients
+    bool yielded = false;    // in worker::yielded_: a large body, sent a quantum per turn
+    bool lingering = false;  // final response sent, write side shut, draining input
 };
 
-// The wheel hands back the timer_node that is the connection's first member.
-static_assert(std::is_standard_layout_v<connection> && offsetof(connection, timer) == 0);
-
-/// One worker: an epoll loop owning its connections for their whole life. All members are
-/// touched only by the worker's thread, except `wake()`.
+/// One event loop. All members are touched only by the worker's thread, except `wake()` and
+/// the deferred-answer inbox (`complete`).
 class worker final : private completion_sink {
   public:
+    /// Expired deadlines handled per turn of the loop: a burst of timeouts (thousands of idle
+    /// or silent connections expiring together) is closed in batches between ready I/O, so the
+    /// live connections never wait for all of them.
+    static constexpr std::size_t expiries_per_turn = 64;
+
     worker(engine_shared& shared, unsigned index, int listen_fd, bool own_listener)
-        : shared_(shared), index_(index), listen_fd_(listen_fd), own_listener_(own_listener),
-          wheel_(monotonic_ms()) {
+        : shared_(shared), cfg_(shared.cfg), index_(index), listen_fd_(listen_fd),
+          own_listener_(own_listener), wheel_(monotonic_ms()) {
         epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
         wake_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
         if (!epoll_ || !wake_) throw std::system_error(last_error(), "minihttp: epoll/eventfd");
@@ -5868,19 +7154,13 @@ class worker final : private completion_sink {
         ev.data.u64 = tag_wake;
         if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0)
             throw std::system_error(last_error(), "minihttp: epoll_ctl");
-        const auto& o = shared_.opts;
-        limits_.max_request_line = o.max_request_line;
-        limits_.max_header_bytes = o.max_header_bytes;
-        limits_.max_header_fields = o.max_header_fields;
-        head_cap_ = 2 * o.max_request_line + o.max_header_bytes + 8;
     }
     worker(const worker&) = delete;
     worker& operator=(const worker&) = delete;
     ~worker() {
-        while (live_ != nullptr) close_conn(*live_);
+        while (live_ != nullptr) close(*live_);
         reap();
-        while (free_conns_ != nullptr) delete std::exchange(free_conns_, free_conns_->next);
-        while (free_io_ != nullptr) delete std::exchange(free_io_, free_io_->next_free);
+        while (free_ != nullptr) delete std::exchange(free_, free_->next);
     }
 
     /// Wakes the loop; async-signal-safe (one write(2) on an eventfd).
@@ -5891,47 +7171,34 @@ class worker final : private completion_sink {
 
     /// The event loop; returns after stop() once every connection is closed.
     void run() noexcept {
-        try {
-            set_current_thread_name("Thread-" + std::to_string(index_ + 1));
-            loop();
-        } catch (const std::exception& e) {
-            shared_.log(std::string("worker stopped: ") + e.what());
-        } catch (...) {
-            shared_.log("worker stopped: unknown exception");
+        if (!guarded("worker stopped", [this] {
+                set_current_thread_name("Thread-" + std::to_string(index_ + 1));
+                loop();
+            })) {
+            // Only std::bad_alloc or a failing epoll_wait gets here; the connections end.
         }
-        while (live_ != nullptr) close_conn(*live_);
+        while (live_ != nullptr) close(*live_);
         reap();
     }
 
   private:
     static constexpr std::uint64_t tag_listen = 1;
     static constexpr std::uint64_t tag_wake = 2;
-    static constexpr std::size_t initial_buffer = 8192;
-    static constexpr std::size_t copy_body_limit = 16 * 1024; // smaller bodies join the head
-    static constexpr std::size_t batch_output_limit = 64 * 1024;
-    static constexpr std::size_t max_batch_segments = 48; // write_bytes gathers up to 64 iovecs
-    static constexpr std::size_t stream_chunk = 16 * 1024;
-    static constexpr std::size_t stream_prefix = 16; // room for the chunk-size line
-    static constexpr std::size_t max_free = 256;
+    static constexpr std::size_t max_free_slots = 256;
     static constexpr std::uint64_t max_linger_bytes = 1 << 20;
     static constexpr std::uint64_t accept_pause_ms = 100;
     static constexpr std::size_t max_uncounted_lingering = 64;
-
-    enum class io_result : std::uint8_t { done, blocked, error, yielded };
-    // A file body goes out at most this much per turn of the loop: the connections sending
-    // large files take turns (as lighttpd does), so none fills its socket buffer with megabytes
-    // while the others wait, and the data sent stays warm in the cache until the client reads.
-    static constexpr std::size_t file_quantum = 256 * 1024;
 
     // ---- loop ---------------------------------------------------------------------------
 
     void loop() {
         now_ = monotonic_ms();
         if (!register_listener()) return;
-        if (shared_.stopping.load(std::memory_order_acquire)) begin_stop();
+        if (cfg_.stopping.load(std::memory_order_acquire)) begin_stop();
         epoll_event events[256];
+        bool more_due = false; // expired deadlines left for the next turn
         while (!(stopping_ && live_count_ == 0 && handling_ == 0)) {
-            int timeout = yielded_.empty() ? wheel_.timeout_ms(now_) : 0;
+            int timeout = (yielded_.empty() && !more_due) ? wheel_.timeout_ms(now_) : 0;
             if (accept_paused_until_ != 0) {
                 const auto wait = accept_paused_until_ > now_ ? accept_paused_until_ - now_ : 0;
                 timeout = timeout < 0 ? static_cast<int>(wait)
@@ -5946,29 +7213,30 @@ class worker final : private completion_sink {
             now_ = monotonic_ms();
             timespec rt{};
             ::clock_gettime(CLOCK_REALTIME_COARSE, &rt);
-            date_now_ = rt.tv_sec;
+            tick_ = tick{now_, date_.get(rt.tv_sec)};
             for (int i = 0; i < n; ++i) {
                 const std::uint64_t tag = events[i].data.u64;
                 if (tag == tag_listen) {
-                    guarded([this] { on_accept(); });
+                    guarded("accept", [this] { on_accept(); });
                 } else if (tag == tag_wake) {
                     on_wake();
                 } else {
-                    auto* c = reinterpret_cast<connection*>(events[i].data.ptr);
-                    if (c->fd >= 0) on_event(*c, events[i].events);
+                    auto* s = static_cast<conn_slot*>(events[i].data.ptr);
+                    if (s->live) on_event(*s, events[i].events);
                 }
             }
             resume_yielded();
-            wheel_.expire(now_, [this](timer_node& t) {
-                auto& c = reinterpret_cast<connection&>(t);
-                if (!guarded([&] { on_timer(c); })) close_conn(c);
+            std::size_t budget = expiries_per_turn;
+            more_due = wheel_.expire(now_, budget, [this](timer_node& t) {
+                auto& s = static_cast<conn_slot&>(t);
+                if (!guarded("timer", [&] { on_timer(s); })) close(s);
             });
             if (accept_paused_until_ != 0 && now_ >= accept_paused_until_ && !stopping_) {
                 accept_paused_until_ = 0;
                 register_listener();
             }
             if (stopping_ && now_ >= stop_deadline_)
-                while (live_ != nullptr) close_conn(*live_);
+                while (live_ != nullptr) close(*live_);
             reap();
         }
     }
@@ -5978,26 +7246,24 @@ class worker final : private completion_sink {
     void resume_yielded() {
         if (yielded_.empty()) return;
         resuming_.swap(yielded_);
-        for (std::size_t i = 0; i < resuming_.size(); ++i) {
-            // One closed meanwhile has fd < 0; it is reaped only after this round.
-            connection* c = resuming_[i];
-            c->yielded = false;
-            if (c->fd >= 0 && !guarded([&] { drive(*c); })) close_conn(*c);
+        for (conn_slot* s : resuming_) {
+            s->yielded = false;
+            if (s->live) drive(*s); // one closed meanwhile is reaped only after this round
         }
         resuming_.clear();
     }
 
-    // Runs f; an exception (only std::bad_alloc is expected) is logged instead of unwinding
-    // through the loop. Returns false if one was thrown.
+    // The one place the loop's own failures (std::bad_alloc, a failing epoll_wait) are caught:
+    // logged instead of unwinding through the loop. False if `f` threw.
     template <class F>
-    bool guarded(F&& f) noexcept {
+    bool guarded(std::string_view what, F&& f) noexcept {
         try {
             f();
             return true;
         } catch (const std::exception& e) {
-            shared_.log(std::string("worker: ") + e.what());
+            cfg_.log(std::string(what) + ": " + e.what());
         } catch (...) {
-            shared_.log("worker: unknown exception");
+            cfg_.log(std::string(what) + ": unknown exception");
         }
         return false;
     }
@@ -6007,8 +7273,7 @@ class worker final : private completion_sink {
         ev.events = EPOLLIN | (own_listener_ ? 0u : static_cast<std::uint32_t>(EPOLLEXCLUSIVE));
         ev.data.u64 = tag_listen;
         if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listen_fd_, &ev) != 0) {
-            shared_.log(std::string("cannot watch the listening socket: ") +
-                        last_error().message());
+            cfg_.log("cannot watch the listening socket: " + last_error().message());
             return false;
         }
         return true;
@@ -6020,7 +7285,7 @@ class worker final : private completion_sink {
     void on_wake() {
         std::uint64_t v = 0;
         while (::read(wake_.get(), &v, sizeof v) > 0) {}
-        if (!stopping_ && shared_.stopping.load(std::memory_order_acquire)) begin_stop();
+        if (!stopping_ && cfg_.stopping.load(std::memory_order_acquire)) begin_stop();
         drain_inbox();
     }
 
@@ -6028,19 +7293,14 @@ class worker final : private completion_sink {
     // responses carry `Connection: close`) until the shutdown deadline.
     void begin_stop() {
         stopping_ = true;
-        stop_deadline_ = now_ + static_cast<std::uint64_t>(shared_.opts.shutdown_timeout.count());
+        stop_deadline_ = now_ + static_cast<std::uint64_t>(cfg_.opts.shutdown_timeout.count());
         if (accept_paused_until_ == 0) unregister_listener();
         accept_paused_until_ = 0;
-        for (connection* c = live_; c != nullptr;) {
-            connection* next = c->next;
-            if (is_idle(*c) || c->ph == phase::lingering) close_conn(*c);
-            c = next;
+        for (conn_slot* s = live_; s != nullptr;) {
+            conn_slot* next = s->next;
+            if (s->conn.idle() || s->lingering) close(*s);
+            s = next;
         }
-    }
-
-    [[nodiscard]] static bool is_idle(const connection& c) noexcept {
-        const bool no_work = c.io == nullptr || (c.io->begin == c.io->end && !c.io->has_output());
-        return no_work && (c.ph == phase::idle || c.ph == phase::head);
     }
 
     // ---- accept -------------------------------------------------------------------------
@@ -6058,557 +7318,320 @@ class worker final : private completion_sink {
                     // Out of descriptors: a level-triggered listener would spin, so stop
                     // watching it for a moment; pending clients wait in the backlog.
                     if (!accept_warned_)
-                        shared_.log("accept: " + last_error().message() + " (pausing accepts)");
+                        cfg_.log("accept: " + last_error().message() + " (pausing accepts)");
                     accept_warned_ = true;
                     unregister_listener();
                     accept_paused_until_ = now_ + accept_pause_ms;
                     return;
                 }
-                shared_.log("accept: " + last_error().message());
+                cfg_.log("accept: " + last_error().message());
                 return;
             }
             accept_warned_ = false;
-            unique_fd guard(fd);
-            const std::size_t open =
-                shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
-            bool over = open >= shared_.opts.max_connections;
-            const char* why = "max_connections reached";
-            const endpoint peer(ss);
-            bool per_client = false;
-            if (!over && shared_.opts.max_connections_per_client != 0) {
-                per_client = shared_.clients.try_add(peer, shared_.opts.max_connections_per_client);
-                if (!per_client) {
-                    over = true;
-                    why = "max_connections_per_client reached";
-                }
-            }
-            if (over) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-            connection& c = new_conn(guard.release(), ss, !over, per_client);
-            if (c.fd < 0) continue;
-            if (over) {
-                // 503 at max_connections (DESIGN.md), then a short lingering close so that the
-                // client reads the answer rather than a reset.
-                send_error(c, status::service_unavailable, why);
-                drive(c);
-            }
+            admit(tcp_transport(fd), endpoint(ss));
         }
     }
 
-    connection& new_conn(int fd, const sockaddr_storage& sa, bool counted, bool per_client) {
-        connection* c = free_conns_;
-        if (c != nullptr) {
-            free_conns_ = c->next;
-            --free_count_;
-            *c = connection{};
-        } else {
-            try {
-                c = new connection;
-            } catch (...) {
-                ::close(fd);
-                if (counted) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-                if (per_client) shared_.clients.remove(endpoint(sa));
-                throw;
-            }
+    // Takes a new connection in, or answers 503 when a connection cap is reached.
+    void admit(tcp_transport t, const endpoint& peer) {
+        const auto& o = cfg_.opts;
+        const std::size_t open = shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
+        errc over{};
+        if (open >= o.max_connections) over = errc::too_many_connections;
+        bool per_client = false;
+        if (over == errc{} && o.max_connections_per_client != 0) {
+            per_client = shared_.clients.try_add(peer, o.max_connections_per_client);
+            if (!per_client) over = errc::too_many_connections_per_client;
         }
-        c->fd = fd;
-        c->peer = endpoint(sa);
-        c->counted = counted;
-        c->per_client = per_client;
+        const bool counted = over == errc{};
+        if (!counted) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+        conn_slot* s = nullptr;
+        try {
+            s = take_slot();
+        } catch (...) {
+            if (counted) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+            if (per_client) shared_.clients.remove(peer);
+            throw;
+        }
+        s->transport = std::move(t);
+        s->conn = connection(cfg_, pool_, peer, now_);
+        s->counted = counted;
+        s->per_client = per_client;
+        s->write_mark = now_;
+        s->live = true;
         if (!counted) ++uncounted_;
-        c->mark = c->write_mark = now_;
-        c->next = live_;
-        if (live_ != nullptr) live_->prev = c;
-        live_ = c;
+        s->next = live_;
+        if (live_ != nullptr) live_->prev = s;
+        live_ = s;
         ++live_count_;
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-        ev.data.ptr = c;
-        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-            shared_.log("epoll_ctl: " + last_error().message());
-            close_conn(*c);
-            return *c;
+        ev.data.ptr = s;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, s->transport.fd(), &ev) != 0) {
+            cfg_.log("epoll_ctl: " + last_error().message());
+            close(*s);
+            return;
         }
-        arm_timer(*c);
-        return *c;
+        arm_timer(*s);
+        if (!counted) {
+            // 503 at max_connections (DESIGN.md), then a short lingering close so that the
+            // client reads the answer rather than a reset.
+            s->conn.refuse(over, tick_);
+            drive(*s);
+        }
     }
 
-    void close_conn(connection& c) noexcept {
-        if (c.fd < 0) return;
-        wheel_.cancel(c.timer);
-        if (c.yielded) { // only connections mid-way through a large file: a short list
-            std::erase(yielded_, &c);
-            c.yielded = false;
+    conn_slot* take_slot() {
+        if (free_ == nullptr) return new conn_slot;
+        conn_slot* s = std::exchange(free_, free_->next);
+        --free_count_;
+        *s = conn_slot{};
+        return s;
+    }
+
+    // Ends a connection: its socket closes (reset with `abort`), its buffers go back (unless a
+    // deferred handler still reads its request), and the slot is recycled after this round.
+    void close(conn_slot& s, bool abort = false) noexcept {
+        if (!s.live) return;
+        s.live = false;
+        wheel_.cancel(s);
+        if (s.yielded) { // only connections mid-way through a large file: a short list
+            std::erase(yielded_, &s);
+            s.yielded = false;
         }
-        ::close(c.fd);
-        c.fd = -1;
-        if (c.counted)
+        s.transport.close(abort);
+        if (s.counted)
             shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
         else
             --uncounted_;
-        if (c.per_client) shared_.clients.remove(c.peer);
-        const bool abandoned = c.ph == phase::handling;
-        if (!abandoned) release_io(c, true); // a deferred handler still reads the request
-        if (c.prev != nullptr)
-            c.prev->next = c.next;
+        if (s.per_client) shared_.clients.remove(s.conn.peer());
+        const bool abandoned = s.conn.handling();
+        if (!abandoned) s.conn.release_buffers();
+        if (s.prev != nullptr)
+            s.prev->next = s.next;
         else
-            live_ = c.next;
-        if (c.next != nullptr) c.next->prev = c.prev;
+            live_ = s.next;
+        if (s.next != nullptr) s.next->prev = s.prev;
         --live_count_;
-        c.prev = nullptr;
-        c.next = nullptr;
-        if (abandoned) return; // freed by drain_inbox() when the deferred answer arrives
+        s.prev = s.next = nullptr;
+        if (abandoned) return; // recycled by drain_inbox() when the deferred answer arrives
         // Recycled only after the current batch of epoll events (a later event of the batch
-        // may still point at it; fd < 0 marks it dead).
-        c.next = dead_;
-        dead_ = &c;
+        // may still point at it; `live` false marks it dead).
+        s.next = dead_;
+        dead_ = &s;
     }
 
     void reap() noexcept {
         while (dead_ != nullptr) {
-            connection* c = std::exchange(dead_, dead_->next);
-            if (free_count_ < max_free) {
-                c->next = free_conns_;
-                free_conns_ = c;
+            conn_slot* s = std::exchange(dead_, dead_->next);
+            if (free_count_ < max_free_slots) {
+                s->conn = connection();
+                s->next = free_;
+                free_ = s;
                 ++free_count_;
             } else {
-                delete c;
+                delete s;
             }
         }
-    }
-
-    // ---- buffers ------------------------------------------------------------------------
-
-    io_state& acquire_io(connection& c) {
-        if (c.io != nullptr) return *c.io;
-        io_state* io = free_io_;
-        if (io != nullptr) {
-            free_io_ = io->next_free;
-            --free_io_count_;
-        } else {
-            io = new io_state;
-        }
-        if (!io->in) {
-            // No zero fill: only received bytes are ever read.
-            io->in = std::make_unique_for_overwrite<char[]>(initial_buffer);
-            io->cap = initial_buffer;
-        }
-        auto& fields = request_access::fields(io->req);
-        if (fields.capacity() < shared_.opts.max_header_fields)
-            fields.reserve(shared_.opts.max_header_fields); // the parser then never allocates
-        io->begin = io->end = io->scan = 0;
-        io->head_done = io->views_stale = false;
-        c.io = io;
-        return *io;
-    }
-
-    // Returns the buffers to the free list once nothing is in progress (or always, on close).
-    void release_io(connection& c, bool force) noexcept {
-        io_state* io = c.io;
-        if (io == nullptr) return;
-        if (!force && (io->has_output() || io->begin != io->end || io->head_done)) return;
-        c.io = nullptr;
-        for (std::size_t i = io->seg_head; i < io->segs.size(); ++i) // responses cut short
-            if (io->segs[i].kind == out_segment::notify) // the first one was in progress
-                report(c, io->segs[i], std::exchange(io->body_progress, 0), false);
-        io->clear_output();
-        io->sbuf = std::string();
-        if (io->cap > initial_buffer) { // a big body grew it: give the memory back
-            io->in.reset();
-            io->cap = 0;
-        }
-        if (io->out.capacity() > batch_output_limit) io->out = std::string();
-        if (free_io_count_ < max_free) {
-            io->next_free = free_io_;
-            free_io_ = io;
-            ++free_io_count_;
-        } else {
-            delete io;
-        }
-    }
-
-    // Makes room for more input. Returns false if the buffer may not grow further.
-    bool make_room(io_state& io) {
-        if (io.end < io.cap) return true;
-        if (io.head_done && io.req.chunked() && io.body_out < io.body_raw) {
-            // Close the gap left by in-place chunk decoding.
-            const std::size_t raw = io.end - io.body_raw;
-            std::memmove(io.in.get() + io.body_out, io.in.get() + io.body_raw, raw);
-            io.end = io.body_out + raw;
-            io.body_raw = io.body_out;
-            if (io.end < io.cap) return true;
-        }
-        if (io.begin > 0) {
-            compact(io);
-            return true;
-        }
-        // Grow by doubling as bytes arrive, up to what the current phase can need: a declared
-        // Content-Length alone never makes us allocate (a 60-byte head must not cost 1 MiB).
-        std::size_t limit = head_cap_;
-        if (io.head_done) {
-            limit = io.req.chunked()
-                        ? io.head_size + shared_.opts.max_body_bytes +
-                              chunked_decoder::limits{}.max_line + 64
-                        : io.head_size + static_cast<std::size_t>(io.req.content_length());
-        }
-        if (io.cap >= limit) return false;
-        grow(io, std::min(limit, io.cap * 2));
-        return true;
-    }
-
-    void compact(io_state& io) noexcept {
-        const std::size_t shift = io.begin;
-        if (shift == 0) return;
-        std::memmove(io.in.get(), io.in.get() + shift, io.end - shift);
-        io.begin = 0;
-        io.end -= shift;
-        io.scan -= std::min(io.scan, shift);
-        io.body_raw -= std::min(io.body_raw, shift);
-        io.body_out -= std::min(io.body_out, shift);
-        if (io.head_done) io.views_stale = true;
-    }
-
-    void grow(io_state& io, std::size_t cap) {
-        auto bigger = std::make_unique_for_overwrite<char[]>(cap);
-        std::memcpy(bigger.get(), io.in.get(), io.end);
-        io.in = std::move(bigger);
-        io.cap = cap;
-        if (io.head_done) io.views_stale = true;
     }
 
     // ---- events -------------------------------------------------------------------------
 
-    void on_event(connection& c, std::uint32_t ev) {
+    void on_event(conn_slot& s, std::uint32_t ev) {
         if ((ev & EPOLLERR) != 0) {
-            close_conn(c);
+            close(s);
             return;
         }
-        if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) c.read_ready = true;
-        if ((ev & (EPOLLRDHUP | EPOLLHUP)) != 0) c.rdhup = true;
-        if ((ev & (EPOLLOUT | EPOLLHUP)) != 0) c.write_ready = true;
-        drive(c);
+        if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) s.read_ready = true;
+        if ((ev & (EPOLLRDHUP | EPOLLHUP)) != 0) s.rdhup = true;
+        if ((ev & (EPOLLOUT | EPOLLHUP)) != 0) s.write_ready = true;
+        drive(s);
     }
 
-    // Advances a connection as far as it can go without blocking.
-    void drive(connection& c) noexcept {
-        try {
-            drive_impl(c);
-        } catch (const std::exception& e) {
-            shared_.log(std::string("connection dropped: ") + e.what());
-            close_conn(c);
-        } catch (...) {
-            close_conn(c);
-        }
+    // Advances a connection as far as it can go without blocking. An exception (only
+    // std::bad_alloc is expected) drops this connection, not the worker.
+    void drive(conn_slot& s) noexcept {
+        if (!guarded("connection dropped", [&] { drive_impl(s); })) close(s);
     }
 
-    void drive_impl(connection& c) {
-        if (c.ph == phase::handling) return; // resumed by drain_inbox()
+    void drive_impl(conn_slot& s) {
+        connection& c = s.conn;
         for (;;) {
-            if (c.fd < 0) return;
-            if (c.ph == phase::lingering) {
-                linger_read(c);
+            if (!s.live) return;
+            if (s.lingering) {
+                linger_read(s);
                 return;
             }
-            if (c.io != nullptr && c.io->has_output()) {
-                if (!c.write_ready) break;
-                const io_result r = flush(c);
-                if (r == io_result::error) {
-                    close_conn(c);
+            if (c.has_output()) {
+                if (!s.write_ready) break;
+                bool progressed = false;
+                const flush_status r = c.flush(s.transport, tick_, progressed);
+                if (progressed) s.write_mark = now_;
+                if (r == flush_status::error) {
+                    close(s);
                     return;
                 }
-                if (r == io_result::blocked) break;
-                if (r == io_result::yielded) { // its turn is over: resumed after the others
-                    if (!c.yielded) yielded_.push_back(&c);
-                    c.yielded = true;
+                if (r == flush_status::blocked) {
+                    s.write_ready = false;
                     break;
                 }
-                if (c.close_after) {
-                    finish(c);
-                    return;
+                if (r == flush_status::yielded) { // its turn is over: resumed after the others
+                    if (!s.yielded) yielded_.push_back(&s);
+                    s.yielded = true;
+                    break;
                 }
-                if (c.ph == phase::idle) c.mark = now_;
             }
-            if (c.close_after) { // only reached with no output left
-                finish(c);
+            if (c.upgrade_ready()) {
+                hand_over(s);
                 return;
             }
-            process_input(c);
-            if (c.fd < 0) return;
-            if (c.io != nullptr && c.io->has_output()) continue;
-            if (c.close_after) continue;
-            if (!c.read_ready || c.peer_eof) break;
-            if (!read_some(c)) return;
+            if (c.close_pending()) { // only reached with no output left
+                finish(s);
+                return;
+            }
+            if (c.handling()) break; // a deferred handler owns the request: nothing is read
+            c.process(tick_);
+            if (auto start = c.take_deferred()) start_deferred(s, std::move(start));
+            if (c.has_output() || c.close_pending()) continue;
+            if (c.handling() || !s.read_ready || c.peer_eof()) break;
+            if (!read_some(s)) return;
         }
-        if (c.fd < 0) return;
-        const bool pending_output = c.io != nullptr && c.io->has_output();
-        if (c.peer_eof && !pending_output) {
-            close_conn(c); // the client is gone; nothing left to answer
+        if (!s.live) return;
+        if (c.handling()) { // answered later, through the inbox; not timed meanwhile
+            wheel_.cancel(s);
             return;
         }
-        if (stopping_ && is_idle(c)) {
-            close_conn(c);
+        if (c.peer_eof() && !c.has_output()) {
+            close(s); // the client is gone; nothing left to answer
             return;
         }
-        release_io(c, false);
-        arm_timer(c);
+        if (stopping_ && c.idle()) {
+            close(s);
+            return;
+        }
+        c.release_buffers_if_idle();
+        arm_timer(s);
     }
 
-    // Reads once. Returns false if the connection was closed.
-    bool read_some(connection& c) {
-        io_state& io = acquire_io(c);
-        if (!make_room(io)) { // cannot happen while the parser enforces the limits
-            c.read_ready = false;
+    // Reads once. False if the connection was closed.
+    bool read_some(conn_slot& s) {
+        const std::span<char> space = s.conn.input_space();
+        if (space.empty()) { // cannot happen while the parser enforces the limits
+            s.read_ready = false;
             return true;
         }
-        const std::size_t space = io.cap - io.end;
-        ssize_t n;
-        do {
-            n = ::read(c.fd, io.in.get() + io.end, space);
-        } while (n < 0 && errno == EINTR);
-        if (n > 0) {
-            io.end += static_cast<std::size_t>(n);
+        const io_result r = s.transport.read(space);
+        switch (r.status) {
+        case io_status::ok:
+            s.conn.received(r.bytes);
             // A short read drained the socket; with edge-triggered epoll a new event comes when
             // more arrives, so no read has to end in EAGAIN (one read per request). Unless the
             // FIN came with the data: no event will follow, so read on until read() says 0.
-            if (static_cast<std::size_t>(n) < space && !c.rdhup) c.read_ready = false;
+            if (r.bytes < space.size() && !s.rdhup) s.read_ready = false;
             return true;
-        }
-        if (n == 0) {
-            c.peer_eof = true;
-            c.read_ready = false;
+        case io_status::eof:
+            s.conn.peer_closed();
+            s.read_ready = false;
             return true;
+        case io_status::would_block: s.read_ready = false; return true;
+        case io_status::error: break;
         }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            c.read_ready = false;
-            return true;
-        }
-        close_conn(c); // ECONNRESET and the like
+        close(s); // ECONNRESET and the like
         return false;
     }
 
-    void linger_read(connection& c) {
+    void linger_read(conn_slot& s) {
         char scratch[16 * 1024];
         for (;;) {
-            const ssize_t n = ::read(c.fd, scratch, sizeof scratch);
-            if (n > 0) {
-                c.lingered += static_cast<std::uint64_t>(n);
-                if (c.lingered > max_linger_bytes) break;
+            const io_result r = s.transport.read(scratch);
+            if (r.status == io_status::ok) {
+                s.lingered += r.bytes;
+                if (s.lingered > max_linger_bytes) break;
                 continue;
             }
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                c.read_ready = false;
-                arm_timer(c);
+            if (r.status == io_status::would_block) {
+                s.read_ready = false;
+                arm_timer(s);
                 return;
             }
             break; // EOF or error
         }
-        close_conn(c);
+        close(s);
     }
 
-    // Called once the last response is written.
-    void finish(connection& c) {
-        if (c.peer_eof || !c.counted) { // gone already, or a 503 for an over-limit connection
-            if (!c.counted && !c.peer_eof && uncounted_ <= max_uncounted_lingering) {
-                c.linger = true;
+    // The last response is written: close, at once or after draining the input (RFC 9112
+    // §9.6), so that a reset caused by unread input cannot destroy the response.
+    void finish(conn_slot& s) {
+        connection& c = s.conn;
+        bool linger = false;
+        if (c.peer_eof() || !s.counted) { // gone already, or a 503 for an over-limit connection
+            if (!s.counted && !c.peer_eof() && uncounted_ <= max_uncounted_lingering) {
+                linger = true;
             } else {
-                close_conn(c);
+                close(s);
                 return;
             }
         }
-        bool linger = c.linger || !c.client_close || (c.io != nullptr && c.io->begin != c.io->end);
+        linger = linger || c.wants_linger();
         if (!linger) {
             // The client said it sends nothing more; one read confirms it did not anyway.
             char probe[512];
-            const ssize_t n = ::read(c.fd, probe, sizeof probe);
-            linger = n > 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-            if (n == 0) c.peer_eof = true;
+            const io_result r = s.transport.read(probe);
+            linger = r.status == io_status::ok || r.status == io_status::error;
+            if (r.status == io_status::eof) c.peer_closed();
         }
-        if (linger && !c.peer_eof) {
-            // Lingering close: shut our side, drain what the client still sends, so that our
-            // response is not destroyed by a reset (RFC 9112 §9.6).
-            ::shutdown(c.fd, SHUT_WR);
-            c.ph = phase::lingering;
-            c.mark = now_;
-            release_io(c, true);
-            if (stopping_) {
-                close_conn(c);
-                return;
-            }
-            linger_read(c);
+        if (!linger || c.peer_eof()) {
+            close(s);
             return;
         }
-        close_conn(c);
-    }
-
-    // ---- requests -----------------------------------------------------------------------
-
-    void process_input(connection& c) {
-        if (c.io == nullptr) return;
-        io_state& io = *c.io;
-        while (!c.close_after && c.fd >= 0 && c.ph != phase::handling) {
-            // Pipelined requests are answered into one batch, written by one sendmsg, while
-            // the queue holds heads, small or shared bodies and completion marks; a file, a
-            // stream or a large owned body, a full batch or enough iovecs are written first.
-            if (io.has_output() && (io.out.size() >= batch_output_limit ||
-                                    io.segs.size() - io.seg_head >= max_batch_segments ||
-                                    !batchable(io.segs.back().kind)))
-                return;
-            if (!io.head_done) {
-                // Empty lines before a request line are ignored (RFC 9112 §2.2): a CRLF after a
-                // body leaves the connection idle, not half-way through a head. Within the
-                // request-line limit, as the parser counts them, so they cannot go on forever.
-                const char* in = io.in.get();
-                while (io.end - io.begin >= 2 && in[io.begin] == '\r' && in[io.begin + 1] == '\n') {
-                    io.begin += 2;
-                    c.empty_lines += 2;
-                }
-                if (c.empty_lines > shared_.opts.max_request_line) {
-                    send_error(c, status::bad_request,
-                               "too many empty lines before the request line");
-                    return;
-                }
-                if (io.scan < io.begin) io.scan = io.begin;
-                if (io.begin == io.end) {
-                    io.begin = io.end = io.scan = 0;
-                    return;
-                }
-                if (c.ph == phase::idle) { // the first bytes of the next request
-                    c.ph = phase::head;
-                    c.mark = now_;
-                }
-                // Parse only once a line end arrived (or the limits are exceeded): a client
-                // sending a byte at a time costs a scan per line, not a re-parse per byte. A CR
-                // counts too, so that a bare CR is refused at once rather than at the timeout.
-                const char* from = io.in.get() + io.scan;
-                const std::size_t fresh = io.end - io.scan;
-                const std::size_t buffered = io.end - io.begin;
-                if (std::memchr(from, '\n', fresh) == nullptr &&
-                    std::memchr(from, '\r', fresh) == nullptr && buffered < head_cap_) {
-                    io.scan = io.end;
-                    return;
-                }
-                const parse_result pr =
-                    parse_request({io.in.get() + io.begin, buffered}, io.req, limits_);
-                if (pr.state == parse_status::need_more) {
-                    io.scan = io.end;
-                    if (buffered >= head_cap_)
-                        send_error(c, status::request_header_fields_too_large, "head too large");
-                    return;
-                }
-                if (pr.state == parse_status::error) {
-                    send_error(c, pr.error, pr.reason);
-                    return;
-                }
-                io.head_done = true;
-                io.views_stale = false;
-                io.head_size = pr.consumed;
-                const request& req = io.req;
-                if (req.content_length() > shared_.opts.max_body_bytes) {
-                    // before any 100 Continue
-                    send_error(c, status::content_too_large, "Content-Length over the limit");
-                    return;
-                }
-                if (req.chunked() || req.content_length() > 0) {
-                    c.ph = phase::body;
-                    c.mark = now_;
-                    const std::size_t body_start = io.begin + io.head_size;
-                    if (req.chunked()) {
-                        chunked_decoder::limits dl;
-                        dl.max_body = shared_.opts.max_body_bytes;
-                        dl.max_trailer_bytes = shared_.opts.max_header_bytes;
-                        dl.max_trailer_fields = shared_.opts.max_header_fields;
-                        io.dec = chunked_decoder(dl);
-                        io.body_raw = io.body_out = body_start;
-                    }
-                    // RFC 9110 §10.1.1: answer 100 (Continue) unless content already arrived.
-                    if (req.expects_continue() && io.end == body_start)
-                        queue_bytes(io, "HTTP/1.1 100 Continue\r\n\r\n");
-                }
-            }
-            std::size_t body_begin = io.begin + io.head_size, body_len = 0, next = 0;
-            if (io.req.chunked()) {
-                const auto r = io.dec.decode({io.in.get() + io.body_raw, io.end - io.body_raw},
-                                             io.in.get() + io.body_out);
-                io.body_raw += r.consumed;
-                io.body_out += r.produced;
-                if (r.state == parse_status::error) {
-                    send_error(c, r.error, r.reason);
-                    return;
-                }
-                if (r.state == parse_status::need_more) return;
-                body_len = io.body_out - body_begin;
-                next = io.body_raw;
-            } else {
-                const auto len = static_cast<std::size_t>(io.req.content_length());
-                if (io.end - body_begin < len) return;
-                body_len = len;
-                next = body_begin + len;
-            }
-            dispatch(c, io, body_begin, body_len, next);
-        }
-    }
-
-    void dispatch(connection& c, io_state& io, std::size_t body_begin, std::size_t body_len,
-                  std::size_t next) {
-        request& req = io.req;
-        if (io.views_stale) { // the head moved: re-parse it in its new place (same result)
-            (void)parse_request({io.in.get() + io.begin, io.head_size}, req, limits_);
-            io.views_stale = false;
-        }
-        request_access::set_body(req, {io.in.get() + body_begin, body_len});
-        request_access::set_remote(req, c.peer);
-        request_access::set_local(req, shared_.local);
-        io.next = next;
-        response res = call_handler(c, req);
-        if (res.kind() == response::body_kind::deferred) {
-            // The handler answers later (http::blocking): the request and its buffer stay
-            // untouched, nothing more is read, and no deadline runs until the answer comes.
-            c.ph = phase::handling;
-            wheel_.cancel(c.timer);
-            ++handling_;
-            auto start = response_access::take_deferred(res);
-            try {
-                if (start)
-                    start(responder_access::make(this, &c));
-                else
-                    complete(&c, response(status::internal_server_error));
-            } catch (const std::exception& e) { // a dropped responder has answered 500
-                shared_.log(std::string("deferred handler threw: ") + e.what());
-            } catch (...) {
-                shared_.log("deferred handler threw a non-standard exception");
-            }
+        s.transport.shutdown_write();
+        s.lingering = true;
+        s.linger_mark = now_;
+        c.release_buffers();
+        if (stopping_) {
+            close(s);
             return;
         }
-        finish_exchange(c, io, res);
+        linger_read(s);
     }
 
-    // Queues the response to the request at io.begin and moves on to the next request.
-    void finish_exchange(connection& c, io_state& io, response& res) {
-        const request& req = io.req;
-        ++c.served;
-        // The shared flag, not the worker's: a response produced after stop() was called must
-        // say close even if this worker has not seen its wake-up yet.
-        const bool keep = req.keep_alive() && !shared_.stopping.load(std::memory_order_relaxed) &&
-                          !c.peer_eof && c.served < shared_.opts.max_requests_per_connection;
-        c.client_close = !req.keep_alive();
-        if (shared_.opts.access_log) {
-            io.access.assign(req.method_name()).append(" ").append(req.target());
-            io.access_version = static_cast<std::uint8_t>(req.version_minor());
+    // A 101 was written: the socket and the bytes read after the request go to the protocol
+    // that asked for them; the worker forgets the connection (it no longer counts as open).
+    void hand_over(conn_slot& s) {
+        auto taker = s.conn.take_upgrade();
+        handover h{unique_fd(), s.conn.take_unread(), s.conn.peer()};
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, s.transport.fd(), nullptr);
+        h.socket.reset(s.transport.release());
+        close(s);
+        try { // the one place an upgrade taker's exception is caught
+            taker(std::move(h));
+        } catch (const std::exception& e) {
+            cfg_.log(std::string("upgrade handler threw: ") + e.what());
+        } catch (...) {
+            cfg_.log("upgrade handler threw a non-standard exception");
         }
-        queue_response(c, io, res, req.method() == method::head, req.version_minor(), keep);
-        io.begin = io.scan = io.next;
-        io.head_done = false;
-        c.empty_lines = 0;
-        if (io.begin == io.end) io.begin = io.end = io.scan = 0;
-        c.ph = phase::idle; // becomes head when the next request's first bytes are seen
-        c.mark = now_;
+    }
+
+    // ---- deferred answers ---------------------------------------------------------------
+
+    void start_deferred(conn_slot& s, std::function<void(responder)> start) {
+        ++handling_;
+        wheel_.cancel(s);
+        try { // the one place a deferred start's exception is caught; the responder it
+              // dropped has answered 500
+            start(responder_access::make(this, &s));
+        } catch (const std::exception& e) {
+            cfg_.log(std::string("deferred handler threw: ") + e.what());
+        } catch (...) {
+            cfg_.log("deferred handler threw a non-standard exception");
+        }
     }
 
     // completion_sink: a deferred response arrives, from any thread.
     void complete(void* token, response&& r) noexcept override {
         {
             std::lock_guard lock(inbox_mutex_);
-            inbox_.emplace_back(static_cast<connection*>(token), std::move(r));
+            inbox_.emplace_back(static_cast<conn_slot*>(token), std::move(r));
         }
         wake();
     }
@@ -6618,460 +7641,62 @@ class worker final : private completion_sink {
             std::lock_guard lock(inbox_mutex_);
             inbox_work_.swap(inbox_);
         }
-        for (auto& [c, res] : inbox_work_) {
+        for (auto& answer : inbox_work_) {
             --handling_;
-            if (c->fd < 0) { // closed while the handler ran: only now may its buffers go
-                release_io(*c, true);
-                c->next = dead_;
-                dead_ = c;
+            conn_slot& s = *answer.first;
+            if (!s.live) { // closed while the handler ran: only now may its buffers go
+                s.conn.release_buffers();
+                s.next = dead_;
+                dead_ = &s;
                 continue;
             }
-            response r = std::move(res);
-            if (!valid_final(r)) r = make_error_response(status::internal_server_error, false);
-            connection& conn = *c;
-            if (!guarded([&] { finish_exchange(conn, *conn.io, r); })) close_conn(conn);
-            drive(conn);
+            if (!guarded("deferred answer",
+                         [&] { s.conn.resume(std::move(answer.second), tick_); }))
+                close(s);
+            drive(s);
         }
         inbox_work_.clear();
     }
 
-    bool valid_final(const response& res) {
-        const unsigned code = to_int(res.code());
-        if (code >= 200 && code <= 999 && res.kind() != response::body_kind::deferred) return true;
-        // An interim (1xx) status as the final answer would shift every later response on the
-        // connection by one; 101 needs an upgrade mechanism we do not offer.
-        shared_.log("handler returned status " + std::to_string(code) +
-                    (res.kind() == response::body_kind::deferred ? " (deferred twice)" : "") +
-                    ", which is not a final response");
-        return false;
-    }
-
-    response call_handler(connection& c, const request& req) {
-        // RFC 9110 §9.1: an unrecognised method gets 501; so does CONNECT (no tunnelling).
-        if (req.method() == method::other || req.method() == method::connect) {
-            refused(c, status::not_implemented,
-                    req.method() == method::connect ? "CONNECT is not supported"
-                                                    : "unknown method");
-            return make_error_response(status::not_implemented, false);
-        }
-        try {
-            response res = shared_.dispatch(shared_.handler, req);
-            if (res.kind() == response::body_kind::deferred || valid_final(res)) return res;
-        } catch (const std::exception& e) {
-            shared_.log(std::string("handler threw: ") + e.what());
-        } catch (...) {
-            shared_.log("handler threw a non-standard exception");
-        }
-        return make_error_response(status::internal_server_error, false);
-    }
-
-    void refused(connection& c, http::status s, std::string_view reason) noexcept {
-        if (!shared_.opts.on_refusal) return;
-        try {
-            shared_.opts.on_refusal(refusal{s, reason, c.peer});
-        } catch (...) {}
-    }
-
-    // An engine error: the rest of the input is discarded and the connection closes after the
-    // response, draining input for a while (lingering close).
-    void send_error(connection& c, http::status s, std::string_view reason) {
-        refused(c, s, reason);
-        io_state& io = acquire_io(c);
-        io.begin = io.end = io.scan = 0;
-        io.head_done = false;
-        response r = make_error_response(s);
-        queue_response(c, io, r, false, 1, false);
-        c.linger = true;
-        c.close_after = true;
-    }
-
-    // Queued output after which another pipelined response may be queued: a large owned body
-    // (str) is written first, so that a batch never holds several of them.
-    static constexpr bool batchable(out_segment::kind_t k) noexcept {
-        return k == out_segment::buf || k == out_segment::view || k == out_segment::notify;
-    }
-
-    void push_buf(io_state& io, std::size_t from) {
-        const std::size_t to = io.out.size();
-        if (from == to) return;
-        if (io.has_output()) {
-            out_segment& last = io.segs.back();
-            if (last.kind == out_segment::buf && last.b == from) {
-                last.b = to;
-                return;
-            }
-        }
-        out_segment s;
-        s.kind = out_segment::buf;
-        s.a = from;
-        s.b = to;
-        io.segs.push_back(std::move(s));
-    }
-
-    void queue_bytes(io_state& io, std::string_view bytes) {
-        const std::size_t from = io.out.size();
-        io.out.append(bytes);
-        push_buf(io, from);
-    }
-
-    void queue_response(connection& c, io_state& io, response& res, bool head_request,
-                        unsigned version_minor, bool keep_alive) {
-        queue_body(c, io, res, head_request, version_minor, keep_alive);
-        auto cb = response_access::take_on_sent(res);
-        if (cb || !io.access.empty()) { // told once everything before it is written
-            out_segment s;
-            s.kind = out_segment::notify;
-            s.on_sent = std::move(cb);
-            s.access = std::move(io.access);
-            s.status = res.code();
-            s.version_minor = io.access_version;
-            s.left = io.queued_body;
-            s.chunked = io.queued_stream; // the size is known only once the stream has ended
-            io.segs.push_back(std::move(s));
-        }
-        io.access.clear();
-    }
-
-    void queue_body(connection& c, io_state& io, response& res, bool head_request,
-                    unsigned version_minor, bool keep_alive) {
-        const std::size_t from = io.out.size();
-        head_context ctx;
-        ctx.head_request = head_request;
-        ctx.version_minor = version_minor;
-        ctx.keep_alive = keep_alive;
-        ctx.date = date_.get(date_now_);
-        const head_result hr = serialize_head(io.out, res, ctx);
-        if (!hr.keep_alive) c.close_after = true;
-        io.queued_stream = hr.framing == framing::chunked || hr.framing == framing::until_close;
-        io.queued_body =
-            hr.framing == framing::length
-                ? (res.kind() == response::body_kind::file ? res.file_length() : res.body().size())
-                : 0;
-        switch (hr.framing) {
-        case framing::none: push_buf(io, from); return;
-        case framing::length:
-            if (res.kind() == response::body_kind::bytes ||
-                res.kind() == response::body_kind::shared) {
-                if (res.body().size() <= copy_body_limit) {
-                    io.out.append(res.body()); // one writev for head and body
-                    push_buf(io, from);
-                } else if (res.kind() == response::body_kind::shared) {
-                    push_buf(io, from);
-                    out_segment s;
-                    s.kind = out_segment::view;
-                    s.viewed = res.body();
-                    s.keep = response_access::shared(res);
-                    io.segs.push_back(std::move(s));
-                } else {
-                    push_buf(io, from);
-                    out_segment s;
-                    s.kind = out_segment::str;
-                    s.data = response_access::take_body(res);
-                    io.segs.push_back(std::move(s));
-                }
-            } else { // file
-                push_buf(io, from);
-                out_segment s;
-                s.kind = out_segment::file;
-                s.off = res.file_offset();
-                s.left = res.file_length();
-                s.fd = response_access::take_file(res);
-                io.segs.push_back(std::move(s));
-            }
-            return;
-        case framing::chunked:
-        case framing::until_close: {
-            push_buf(io, from);
-            out_segment s;
-            s.kind = out_segment::stream;
-            s.chunked = hr.framing == framing::chunked;
-            s.src = response_access::take_stream(res);
-            io.segs.push_back(std::move(s));
-            return;
-        }
-        }
-    }
-
-    // ---- output -------------------------------------------------------------------------
-
-    io_result flush(connection& c) {
-        io_state& io = *c.io;
-        while (io.has_output()) {
-            out_segment& s = io.segs[io.seg_head];
-            io_result r = io_result::done;
-            switch (s.kind) {
-            case out_segment::buf:
-            case out_segment::str:
-            case out_segment::view: r = write_bytes(c, io); break;
-            case out_segment::notify: notify(c, io, s); break;
-            case out_segment::file: r = write_file(c, s); break;
-            case out_segment::stream: r = write_stream(c, io, s); break;
-            }
-            if (r != io_result::done) return r;
-        }
-        io.clear_output();
-        return io_result::done;
-    }
-
-    void notify(connection& c, io_state& io, out_segment& s) {
-        ++io.seg_head;
-        io.body_progress = 0;
-        report(c, s, s.chunked ? io.streamed : s.left, true);
-    }
-
-    // Tells a response's on_sent callback and the access log how it ended.
-    void report(connection& c, out_segment& s, std::uint64_t bytes, bool complete) noexcept {
-        try {
-            if (auto cb = std::move(s.on_sent)) cb(delivery{bytes, complete});
-            if (!s.access.empty() && shared_.opts.access_log) {
-                const std::string_view line = s.access;
-                const auto sp = line.find(' ');
-                shared_.opts.access_log(access_entry{line.substr(0, sp), line.substr(sp + 1),
-                                                     s.version_minor, s.status, bytes, complete,
-                                                     c.peer});
-            }
-        } catch (const std::exception& e) {
-            shared_.log(std::string("completion callback threw: ") + e.what());
-        } catch (...) {}
-    }
-
-    // Gathers consecutive in-memory segments into one sendmsg (head + body, or many pipelined
-    // responses: one write for a batch).
-    io_result write_bytes(connection& c, io_state& io) {
-        iovec iov[64];
-        int cnt = 0;
-        std::size_t total = 0;
-        std::size_t i = io.seg_head;
-        for (; i < io.segs.size() && cnt < 64; ++i) {
-            const out_segment& s = io.segs[i];
-            if (s.kind == out_segment::buf) {
-                iov[cnt].iov_base = io.out.data() + s.a;
-                iov[cnt].iov_len = s.b - s.a;
-            } else if (s.kind == out_segment::str) {
-                iov[cnt].iov_base = const_cast<char*>(s.data.data()) + s.a;
-                iov[cnt].iov_len = s.data.size() - s.a;
-            } else if (s.kind == out_segment::view) {
-                iov[cnt].iov_base = const_cast<char*>(s.viewed.data()) + s.a;
-                iov[cnt].iov_len = s.viewed.size() - s.a;
-            } else if (s.kind == out_segment::notify) {
-                continue; // reported below once the bytes before it are written
-            } else {
-                break;
-            }
-            total += iov[cnt].iov_len;
-            ++cnt;
-        }
-        msghdr msg{};
-        msg.msg_iov = iov;
-        msg.msg_iovlen = static_cast<std::size_t>(cnt);
-        // MSG_MORE when a file follows: the head then leaves in the same packet as the file's
-        // first bytes. MSG_NOSIGNAL: a closed peer must not raise SIGPIPE.
-        const bool file_follows = i < io.segs.size() && io.segs[i].kind == out_segment::file;
-        const int flags = MSG_NOSIGNAL | (file_follows ? MSG_MORE : 0);
-        ssize_t n;
-        do {
-            n = ::sendmsg(c.fd, &msg, flags);
-        } while (n < 0 && errno == EINTR);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                c.write_ready = false;
-                return io_result::blocked;
-            }
-            return io_result::error;
-        }
-        c.write_mark = now_;
-        auto left = static_cast<std::size_t>(n);
-        while (io.seg_head < i) {
-            out_segment& s = io.segs[io.seg_head];
-            if (s.kind == out_segment::notify) {
-                notify(c, io, s);
-                continue;
-            }
-            const std::size_t len = s.kind == out_segment::buf   ? s.b - s.a
-                                    : s.kind == out_segment::str ? s.data.size() - s.a
-                                                                 : s.viewed.size() - s.a;
-            const std::size_t take = std::min(left, len);
-            s.a += take;
-            left -= take;
-            if (s.kind != out_segment::buf) io.body_progress += take;
-            if (take < len) break;
-            if (s.kind == out_segment::str) s.data = std::string();
-            if (s.kind == out_segment::view) s.keep = nullptr;
-            ++io.seg_head;
-        }
-        if (static_cast<std::size_t>(n) < total) {
-            c.write_ready = false;
-            return io_result::blocked;
-        }
-        return io_result::done;
-    }
-
-    io_result write_file(connection& c, out_segment& s) {
-        std::size_t sent = 0;
-        while (s.left > 0) {
-            if (sent >= file_quantum) return io_result::yielded;
-            auto off = static_cast<off_t>(s.off);
-            const std::size_t want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(s.left, file_quantum - sent));
-            const ssize_t n = ::sendfile(c.fd, s.fd.get(), &off, want);
-            if (n > 0) {
-                c.write_mark = now_;
-                s.off += static_cast<std::uint64_t>(n);
-                s.left -= static_cast<std::uint64_t>(n);
-                sent += static_cast<std::size_t>(n);
-                c.io->body_progress += static_cast<std::uint64_t>(n);
-                continue; // a short count may mean a full socket (EAGAIN next) or EOF (0 next)
-            }
-            if (n == 0) return io_result::error; // the file shrank: the promised length is a lie
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                c.write_ready = false;
-                return io_result::blocked;
-            }
-            if (errno == EPIPE) clear_sigpipe();
-            return io_result::error;
-        }
-        s.fd.reset();
-        ++c.io->seg_head;
-        return io_result::done;
-    }
-
-    io_result write_stream(connection& c, io_state& io, out_segment& s) {
-        for (;;) {
-            if (s.a == s.b) {
-                if (s.src_done) {
-                    s.src = nullptr;
-                    io.streamed = s.off;
-                    ++io.seg_head;
-                    return io_result::done;
-                }
-                io.sbuf.resize(stream_prefix + stream_chunk + 2);
-                std::ptrdiff_t n = -1;
-                try {
-                    n = s.src(io.sbuf.data() + stream_prefix, stream_chunk);
-                } catch (const std::exception& e) {
-                    shared_.log(std::string("stream source threw: ") + e.what());
-                } catch (...) {
-                    shared_.log("stream source threw");
-                }
-                if (n < 0 || static_cast<std::size_t>(n) > stream_chunk) return io_result::error;
-                s.off += static_cast<std::uint64_t>(n); // content bytes produced so far
-                s.left = static_cast<std::uint64_t>(n); // content in the chunk being written
-                if (n == 0) {
-                    s.src_done = true;
-                    if (!s.chunked) continue;
-                    std::memcpy(io.sbuf.data(), last_chunk.data(), last_chunk.size());
-                    s.a = 0;
-                    s.b = last_chunk.size();
-                } else if (s.chunked) {
-                    char hex[16];
-                    const auto r =
-                        std::to_chars(hex, hex + sizeof hex, static_cast<std::size_t>(n), 16);
-                    const auto hlen = static_cast<std::size_t>(r.ptr - hex);
-                    s.a = stream_prefix - hlen - 2;
-                    std::memcpy(io.sbuf.data() + s.a, hex, hlen);
-                    std::memcpy(io.sbuf.data() + stream_prefix - 2, "\r\n", 2);
-                    s.b = stream_prefix + static_cast<std::size_t>(n);
-                    std::memcpy(io.sbuf.data() + s.b, "\r\n", 2);
-                    s.b += 2;
-                } else {
-                    s.a = stream_prefix;
-                    s.b = stream_prefix + static_cast<std::size_t>(n);
-                }
-            }
-            ssize_t w;
-            do {
-                w = ::send(c.fd, io.sbuf.data() + s.a, s.b - s.a, MSG_NOSIGNAL);
-            } while (w < 0 && errno == EINTR);
-            if (w < 0) {
-                if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    c.write_ready = false;
-                    return io_result::blocked;
-                }
-                return io_result::error;
-            }
-            c.write_mark = now_;
-            s.a += static_cast<std::size_t>(w);
-            if (s.a < s.b) {
-                c.write_ready = false;
-                return io_result::blocked;
-            }
-            io.body_progress += std::exchange(s.left, 0);
-        }
-    }
-
-    // sendfile(2) has no MSG_NOSIGNAL: workers block SIGPIPE, and a pending one raised by a
-    // write to a reset peer is consumed here so it never reaches the process.
-    static void clear_sigpipe() noexcept {
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGPIPE);
-        timespec zero{};
-        while (::sigtimedwait(&set, nullptr, &zero) == SIGPIPE) {}
-    }
-
     // ---- timers -------------------------------------------------------------------------
 
-    [[nodiscard]] std::uint64_t deadline(const connection& c) const noexcept {
-        const auto& o = shared_.opts;
+    [[nodiscard]] std::uint64_t deadline(const conn_slot& s) const noexcept {
+        const auto& o = cfg_.opts;
         auto ms = [](std::chrono::milliseconds d) { return static_cast<std::uint64_t>(d.count()); };
-        if (c.io != nullptr && c.io->has_output() && !c.write_ready)
-            return c.write_mark + ms(o.write_timeout);
-        switch (c.ph) {
-        case phase::head: return c.mark + ms(o.header_timeout);
-        case phase::idle: return c.mark + ms(o.keep_alive_timeout);
-        case phase::lingering: return c.mark + ms(o.linger_timeout);
-        case phase::handling: return UINT64_MAX; // the deferred handler is not timed
-        case phase::body: {
-            std::uint64_t d = c.mark + ms(o.body_timeout);
-            if (o.min_body_rate > 0 && c.io != nullptr) {
-                const io_state& io = *c.io;
-                const std::uint64_t got =
-                    io.req.chunked() ? io.dec.size() : io.end - (io.begin + io.head_size);
-                d += got * 1000 / o.min_body_rate;
-            }
-            return d;
-        }
-        }
-        return c.mark;
+        if (s.conn.has_output() && !s.write_ready) return s.write_mark + ms(o.write_timeout);
+        if (s.lingering) return s.linger_mark + ms(o.linger_timeout);
+        return s.conn.deadline();
     }
 
-    void arm_timer(connection& c) noexcept {
-        if (c.ph == phase::handling)
-            wheel_.cancel(c.timer);
+    void arm_timer(conn_slot& s) noexcept {
+        const std::uint64_t d = deadline(s);
+        if (d == UINT64_MAX)
+            wheel_.cancel(s);
         else
-            wheel_.schedule(c.timer, deadline(c));
+            wheel_.schedule(s, d);
     }
 
-    void on_timer(connection& c) {
-        if (c.fd < 0 || c.ph == phase::handling) return;
-        const std::uint64_t d = deadline(c);
+    void on_timer(conn_slot& s) {
+        if (!s.live || s.conn.handling()) return;
+        const std::uint64_t d = deadline(s);
         if (d > now_) {
-            wheel_.schedule(c.timer, d);
+            if (d != UINT64_MAX) wheel_.schedule(s, d);
             return;
         }
-        if (c.io != nullptr && c.io->has_output() && !c.write_ready) { // client not reading
-            // Abortive close: a reset frees the megabytes queued for a client that stopped
-            // reading, instead of the kernel trying to deliver them after close().
-            const linger abort{1, 0};
-            ::setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-            close_conn(c);
+        if (s.conn.has_output() && !s.write_ready) { // the client does not read
+            close(s, true);
             return;
         }
-        const bool no_bytes = c.io == nullptr || c.io->begin == c.io->end;
-        if (c.close_after || c.ph == phase::idle || c.ph == phase::lingering ||
-            (c.ph == phase::head && no_bytes)) {
-            close_conn(c); // idle keep-alive: closed silently
+        if (s.lingering || s.conn.expire(tick_) == connection::expiry::close) {
+            close(s); // idle keep-alive, or silent: closed without a word
             return;
         }
-        // An incomplete head or a too slow body (DESIGN.md: 408 and close).
-        send_error(c, status::request_timeout,
-                   c.ph == phase::body ? "request body too slow" : "request head timeout");
-        c.read_ready = false;
-        drive(c);
+        s.read_ready = false; // a 408 is queued; the input is not read any more
+        drive(s);
     }
 
     engine_shared& shared_;
+    const connection_config& cfg_;
     unsigned index_;
     int listen_fd_;
     bool own_listener_;
@@ -7079,57 +7704,77 @@ class worker final : private completion_sink {
     unique_fd wake_;
     timer_wheel wheel_;
     date_cache date_;
-    parse_limits limits_;
-    std::size_t head_cap_ = 0;
+    buffer_pool pool_;
+    tick tick_;
     std::uint64_t now_ = 0;
-    std::time_t date_now_ = 0;
     std::uint64_t stop_deadline_ = 0;
     std::uint64_t accept_paused_until_ = 0;
-    connection* live_ = nullptr;
-    connection* dead_ = nullptr;
-    connection* free_conns_ = nullptr;
-    io_state* free_io_ = nullptr;
-    std::vector<connection*> yielded_;  // waiting for their next turn (see file_quantum)
-    std::vector<connection*> resuming_; // the round being resumed
+    conn_slot* live_ = nullptr;
+    conn_slot* dead_ = nullptr;
+    conn_slot* free_ = nullptr;
+    std::vector<conn_slot*> yielded_;  // waiting for their next turn (see file_quantum)
+    std::vector<conn_slot*> resuming_; // the round being resumed
     std::size_t live_count_ = 0;
     std::size_t free_count_ = 0;
-    std::size_t free_io_count_ = 0;
     std::size_t uncounted_ = 0; // connections over max_connections, being answered 503
     std::size_t handling_ = 0;  // requests with a deferred handler, open or abandoned
     std::mutex inbox_mutex_;
-    std::vector<std::pair<connection*, response>> inbox_; // deferred answers, from any thread
-    std::vector<std::pair<connection*, response>> inbox_work_;
+    std::vector<std::pair<conn_slot*, response>> inbox_; // deferred answers, from any thread
+    std::vector<std::pair<conn_slot*, response>> inbox_work_;
     bool stopping_ = false;
     bool accept_warned_ = false;
 };
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/worker.hpp
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
 
 /// Owns the listening sockets and the workers. `server<H>` forwards to it.
 class engine {
   public:
     engine(server_options opts, const void* handler, dispatch_fn dispatch) {
-        shared_.opts = std::move(opts);
-        if (shared_.opts.threads == 0)
-            shared_.opts.threads = std::max(1u, std::thread::hardware_concurrency());
-        shared_.handler = handler;
-        shared_.dispatch = dispatch;
+        connection_config& cfg = shared_.cfg;
+        cfg.opts = std::move(opts);
+        if (cfg.opts.threads == 0)
+            cfg.opts.threads = std::max(1u, std::thread::hardware_concurrency());
+        cfg.handler = handler;
+        cfg.dispatch = dispatch;
+        cfg.apply_limits();
     }
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;
 
     std::error_code listen(std::string_view host, std::uint16_t port) {
         if (!workers_.empty()) return std::make_error_code(std::errc::already_connected);
-        const unsigned n = shared_.opts.threads;
+        const unsigned n = shared_.cfg.opts.threads;
         std::error_code ec =
-            open_listeners(host, port, n, shared_.opts.reuse_port, shared_.opts.backlog, listeners_,
-                           port_, shared_.opts.defer_accept);
+            open_listeners(host, port, n, shared_.cfg.opts.reuse_port, shared_.cfg.opts.backlog,
+                           listeners_, port_, shared_.cfg.opts.defer_accept);
         if (ec) return ec;
         sockaddr_storage addr{};
         socklen_t len = sizeof addr;
         if (::getsockname(listeners_[0].get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-            shared_.local = endpoint(addr);
+            shared_.cfg.local = endpoint(addr);
         try {
             for (unsigned i = 0; i < n; ++i) {
-                const bool own = shared_.opts.reuse_port;
+                const bool own = shared_.cfg.opts.reuse_port;
                 workers_.push_back(
                     std::make_unique<worker>(shared_, i, listeners_[own ? i : 0].get(), own));
             }
@@ -7142,14 +7787,15 @@ class engine {
     }
 
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-    [[nodiscard]] const server_options& options() const noexcept { return shared_.opts; }
+    [[nodiscard]] const server_options& options() const noexcept { return shared_.cfg.opts; }
     [[nodiscard]] std::size_t open_connections() const noexcept {
         return shared_.open_connections.load(std::memory_order_relaxed);
     }
 
     void run() {
         if (workers_.empty()) return;
-        // Workers block SIGPIPE (threads inherit the creator's mask): see clear_sigpipe().
+        // Workers block SIGPIPE (threads inherit the creator's mask): see
+        // clear_pending_sigpipe() in detail/transport.hpp.
         sigset_t block, old;
         sigemptyset(&block);
         sigaddset(&block, SIGPIPE);
@@ -7170,7 +7816,7 @@ class engine {
     }
 
     void stop() noexcept {
-        shared_.stopping.store(true, std::memory_order_release);
+        shared_.cfg.stopping.store(true, std::memory_order_release);
         for (const auto& w : workers_) w->wake();
     }
 

@@ -101,4 +101,57 @@ TEST_CASE("http date: IMF-fixdate, independent of locale (RFC 9110 §5.6.7)") {
     CHECK(cache.get(951782400).data() == cache.get(951782400).data());
 }
 
+
+TEST_CASE("timer wheel: a burst of deadlines is handed out in bounded batches") {
+    const std::uint64_t t0 = 2'000'000;
+    timer_wheel w(t0);
+    std::vector<timer_node> nodes(1000);
+    for (auto& n : nodes) w.schedule(n, t0 + 500); // all in one slot, as 1,000 silent clients
+    std::vector<int> fired(nodes.size(), 0);
+    const std::uint64_t now = t0 + 700;
+    std::size_t calls = 0, total = 0;
+    bool more = true;
+    while (more) {
+        std::size_t budget = 64;
+        more = w.expire(now, budget, [&](timer_node& n) {
+            ++fired[static_cast<std::size_t>(&n - nodes.data())];
+        });
+        const std::size_t handed = 64 - budget;
+        CHECK(handed <= 64);
+        total += handed;
+        ++calls;
+        REQUIRE(calls < 100);
+    }
+    CHECK(total == nodes.size());
+    CHECK(calls == 16); // 1000 / 64, rounded up: the caller ran other work in between
+    for (int f : fired) CHECK(f == 1);
+    CHECK(w.size() == 0);
+}
+
+TEST_CASE("timer wheel: nodes re-armed during a bounded batch are neither lost nor repeated") {
+    const std::uint64_t t0 = 3'000'000;
+    timer_wheel w(t0);
+    std::vector<timer_node> nodes(10);
+    for (auto& n : nodes) w.schedule(n, t0 + 150);
+    std::vector<int> fired(nodes.size(), 0);
+    std::uint64_t now = t0 + 200;
+    // Each node, when it fires the first time, asks to fire again 1 s later.
+    auto rearm = [&](timer_node& n) {
+        const auto i = static_cast<std::size_t>(&n - nodes.data());
+        if (++fired[i] == 1) w.schedule(n, now + 1000);
+    };
+    std::size_t budget = 3;
+    CHECK(w.expire(now, budget, rearm)); // 3 fired, 7 left for later
+    CHECK(w.timeout_ms(now) == 0);       // the caller must come back at once
+    budget = 100;
+    CHECK_FALSE(w.expire(now, budget, rearm));
+    for (int f : fired) CHECK(f == 1);
+    CHECK(w.size() == nodes.size()); // all re-armed, none fired twice
+    now += 1200;
+    budget = 100;
+    CHECK_FALSE(w.expire(now, budget, rearm));
+    for (int f : fired) CHECK(f == 2);
+    CHECK(w.size() == 0);
+}
+
 TEST_SUITE_END();

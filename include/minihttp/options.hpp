@@ -2,6 +2,7 @@
 /// @file
 /// `http::server_options`: every limit and timeout of the engine, as runtime values.
 
+#include <minihttp/error.hpp>
 #include <minihttp/request.hpp>
 #include <minihttp/status.hpp>
 #include <minihttp/version.hpp>
@@ -30,6 +31,7 @@ struct refusal {
     http::status status;     ///< the status sent (400, 408, 413, 414, 431, 501, 503, 505, ...)
     std::string_view reason; ///< a short description, e.g. "obs-fold", "header timeout"
     const endpoint& peer;    ///< the client
+    http::errc code{};       ///< the rule that fired (`reason` is its message)
 };
 
 /// Limits and timeouts enforced by the engine before any handler runs. Defaults follow

@@ -8,6 +8,7 @@
 /// again once a new line has arrived, so a slow client costs O(head size) per line, not per byte.
 
 #include <minihttp/detail/chars.hpp>
+#include <minihttp/error.hpp>
 #include <minihttp/request.hpp>
 #include <minihttp/status.hpp>
 #include <minihttp/version.hpp>
@@ -21,6 +22,15 @@
 
 MINIHTTP_NAMESPACE_BEGIN
 
+namespace detail { // SHIM until the parser branch lands
+inline http::errc errc_guess_shim(http::status s, std::string_view why) {
+    for (int v = 1; v <= 50; ++v)
+        if (message_of(static_cast<http::errc>(v)) == why && status_of(static_cast<http::errc>(v)) == s) return static_cast<http::errc>(v);
+    for (int v = 1; v <= 50; ++v)
+        if (status_of(static_cast<http::errc>(v)) == s) return static_cast<http::errc>(v);
+    return http::errc::bare_cr;
+}
+}
 /// Size limits applied while parsing a head. Defaults are those of DESIGN.md.
 struct parse_limits {
     std::size_t max_request_line = 8192; ///< bytes of the request line without CRLF, else 414
@@ -38,6 +48,7 @@ struct parse_result {
     std::size_t consumed = 0;
     http::status error = http::status::ok;
     std::string_view reason; ///< on error: a short static description, for logs
+    http::errc code{};       ///< on error: the rule that fired
 };
 
 namespace detail {
@@ -245,7 +256,7 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     const char* const end = begin + in.size();
     const char* p = begin;
     const auto fail = [](http::status s, std::string_view why) {
-        return parse_result{parse_status::error, 0, s, why};
+        return parse_result{parse_status::error, 0, s, why, detail::errc_guess_shim(s, why)};
     };
     constexpr parse_result more{parse_status::need_more, 0, http::status::ok, {}};
 
@@ -542,6 +553,7 @@ class chunked_decoder {
         std::size_t produced = 0; ///< content bytes written to `out`
         http::status error = http::status::ok;
         std::string_view reason; ///< on error: a short static description, for logs
+        http::errc code{};       ///< on error: the rule that fired
     };
 
     chunked_decoder() noexcept = default;
@@ -571,6 +583,7 @@ class chunked_decoder {
             r.state = parse_status::error;
             r.error = s;
             r.reason = why;
+            r.code = detail::errc_guess_shim(s, why);
             r.consumed = i;
             return r;
         };

@@ -37,6 +37,7 @@ struct completion_sink {
 struct responder_access;
 struct response_access;
 class shared_entity;
+struct handover;
 } // namespace detail
 
 namespace detail {
@@ -297,6 +298,7 @@ class response {
     std::shared_ptr<const detail::shared_entity> shared_;
     std::function<void(responder)> deferred_;
     sent_callback on_sent_;
+    std::function<void(detail::handover&&)> upgrade_; // a 101's taker of the connection
     std::uint64_t file_offset_ = 0;
     std::uint64_t file_length_ = 0;
     detail::unique_fd file_;
@@ -360,6 +362,17 @@ struct response_access {
         return std::move(r.on_sent_);
     }
     static std::string_view shared_fields(const response& r) noexcept { return r.shared_fields(); }
+    /// Makes a `101 Switching Protocols` response hand the connection, once the 101 is written,
+    /// to `taker` (on the worker thread): the hand-over seam another protocol plugs into.
+    static void set_upgrade(response& r, std::function<void(handover&&)> taker) {
+        r.upgrade_ = std::move(taker);
+    }
+    static std::function<void(handover&&)> take_upgrade(response& r) noexcept {
+        return std::move(r.upgrade_);
+    }
+    [[nodiscard]] static bool upgrades(const response& r) noexcept {
+        return static_cast<bool>(r.upgrade_);
+    }
     static const std::shared_ptr<const shared_entity>& shared(const response& r) noexcept {
         return r.shared_;
     }

@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,7 @@ struct head_context {
     unsigned version_minor = 1; ///< the request's HTTP/1.x minor version
     bool keep_alive = true;     ///< whether the engine intends to keep the connection open
     std::string_view date;      ///< the Date field value (RFC 9110 §6.6.1); omitted if empty
+    bool upgrade = false;       ///< a 101 handing the connection to another protocol
 };
 
 /// How the content that follows the head is delimited.
@@ -96,7 +98,9 @@ inline head_result serialize_head(std::string& out, const response& r, const hea
     } else {
         res.framing = c.head_request ? framing::none : framing::until_close;
     }
-    if (!res.keep_alive)
+    if (c.upgrade)
+        out.append("Connection: upgrade\r\n"sv); // Upgrade is hop-by-hop (RFC 9110 §7.8)
+    else if (!res.keep_alive)
         out.append("Connection: close\r\n"sv);
     else if (c.version_minor == 0)
         out.append("Connection: keep-alive\r\n"sv);
@@ -113,6 +117,24 @@ inline void append_chunk_header(std::string& out, std::size_t size) {
     const auto r = std::to_chars(buf, buf + sizeof buf, size, 16);
     out.append(buf, static_cast<std::size_t>(r.ptr - buf));
     out.append("\r\n", 2);
+}
+
+/// Bytes to leave free in front of chunk data for its chunk-size line (16 hex digits + CRLF).
+inline constexpr std::size_t chunk_prefix_room = 18;
+
+/// Frames `size` > 0 bytes of chunk data at `data` in place (RFC 9112 §7.1): the chunk-size
+/// line goes into the `chunk_prefix_room` bytes before `data` and CRLF after the data, so the
+/// content is never copied. Returns the first byte of the framed chunk; it ends at
+/// `data + size + 2`.
+inline char* frame_chunk(char* data, std::size_t size) noexcept {
+    char hex[16];
+    const auto r = std::to_chars(hex, hex + sizeof hex, size, 16);
+    const auto digits = static_cast<std::size_t>(r.ptr - hex);
+    char* start = data - digits - 2;
+    std::memcpy(start, hex, digits);
+    std::memcpy(data - 2, "\r\n", 2);
+    std::memcpy(data + size, "\r\n", 2);
+    return start;
 }
 
 /// The last chunk and an empty trailer section, which end a chunked body.

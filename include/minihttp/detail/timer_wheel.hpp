@@ -6,6 +6,7 @@
 #include <minihttp/version.hpp>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 MINIHTTP_NAMESPACE_BEGIN
@@ -57,6 +58,15 @@ class timer_wheel {
     /// unlinked before the call, which may re-arm or cancel any node.
     template <class F>
     void expire(std::uint64_t now_ms, F&& on_expire) {
+        std::size_t unlimited = SIZE_MAX;
+        (void)expire(now_ms, unlimited, on_expire);
+    }
+
+    /// As above, but stops after `budget` calls (decremented per call). Returns true if nodes
+    /// that are due were left for a later call: the caller handles other work in between, so
+    /// that a burst of deadlines never stalls it for long.
+    template <class F>
+    [[nodiscard]] bool expire(std::uint64_t now_ms, std::size_t& budget, F&& on_expire) {
         const std::uint64_t target = now_ms / tick_ms;
         // After a long stall one revolution visits every slot, hence every node: skip ahead.
         if (target > current_ + slots) current_ = target - slots;
@@ -75,17 +85,30 @@ class timer_wheel {
                 local.prev = local.next = &local;
             }
             while (local.next != &local) {
+                if (budget == 0) {
+                    // Out of budget: what is left goes back in front of the slot, which the
+                    // next call visits again.
+                    local.prev->next = head.next;
+                    head.next->prev = local.prev;
+                    head.next = local.next;
+                    local.next->prev = &head;
+                    --current_;
+                    return true;
+                }
                 timer_node& n = *local.next;
                 n.prev->next = n.next;
                 n.next->prev = n.prev;
                 n.prev = n.next = nullptr;
                 --count_;
-                if (n.deadline <= now_ms)
+                if (n.deadline <= now_ms) {
+                    --budget;
                     on_expire(n);
-                else
+                } else {
                     link(n, tick_of(n.deadline));
+                }
             }
         }
+        return false;
     }
 
     /// Milliseconds epoll_wait may sleep: until the next tick if anything is armed, else -1.

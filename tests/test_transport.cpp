@@ -1,0 +1,109 @@
+#include <minihttp/detail/transport.hpp> // first: proves the header is self-contained
+
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+// The plain TCP transport over a socket pair: what each operation reports.
+
+namespace {
+struct pair_fixture {
+    int a = -1, b = -1;
+    pair_fixture() {
+        int fds[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+        a = fds[0];
+        b = fds[1];
+    }
+    ~pair_fixture() {
+        if (b >= 0) ::close(b);
+    }
+    std::string drain() {
+        std::string out;
+        char buf[65536];
+        for (;;) {
+            const ssize_t n = ::read(b, buf, sizeof buf);
+            if (n <= 0) return out;
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+};
+} // namespace
+
+TEST_SUITE("transport") {
+    TEST_CASE("tcp transport: read reports data, would_block and the peer's end") {
+        pair_fixture p;
+        http::detail::tcp_transport t(p.a);
+        char buf[16];
+        CHECK(t.read(buf).status == http::detail::io_status::would_block);
+        REQUIRE(::write(p.b, "abc", 3) == 3);
+        const auto r = t.read(buf);
+        CHECK(r.status == http::detail::io_status::ok);
+        CHECK(std::string(buf, r.bytes) == "abc");
+        ::shutdown(p.b, SHUT_WR);
+        CHECK(t.read(buf).status == http::detail::io_status::eof);
+    }
+
+    TEST_CASE("tcp transport: a gathered write, then would_block when the peer is full") {
+        pair_fixture p;
+        http::detail::tcp_transport t(p.a);
+        const iovec two[] = {{const_cast<char*>("hello "), 6}, {const_cast<char*>("world"), 5}};
+        const auto r = t.write(two, false);
+        CHECK(r.status == http::detail::io_status::ok);
+        CHECK(r.bytes == 11);
+        CHECK(p.drain() == "hello world");
+        const std::string big(1 << 20, 'x');
+        const iovec one{const_cast<char*>(big.data()), big.size()};
+        http::detail::io_result w;
+        int calls = 0;
+        do {
+            w = t.write({&one, 1}, false);
+        } while (w.status == http::detail::io_status::ok && ++calls < 1000);
+        CHECK(w.status == http::detail::io_status::would_block);
+    }
+
+    TEST_CASE("tcp transport: send_file sends a region, and eof when the file is short") {
+        pair_fixture p;
+        http::detail::tcp_transport t(p.a);
+        char path[] = "/tmp/minihttp-transport-XXXXXX";
+        const int fd = ::mkstemp(path);
+        REQUIRE(fd >= 0);
+        ::unlink(path);
+        REQUIRE(::write(fd, "0123456789", 10) == 10);
+        const auto r = t.send_file(fd, 2, 5);
+        CHECK(r.status == http::detail::io_status::ok);
+        CHECK(r.bytes == 5);
+        CHECK(p.drain() == "23456");
+        CHECK(t.send_file(fd, 10, 5).status == http::detail::io_status::eof);
+        ::close(fd);
+    }
+
+    TEST_CASE("tcp transport: writing to a closed peer is an error, not a signal") {
+        pair_fixture p;
+        http::detail::tcp_transport t(p.a);
+        ::close(p.b);
+        p.b = -1;
+        const iovec one{const_cast<char*>("x"), 1};
+        CHECK(t.write({&one, 1}, false).status == http::detail::io_status::error);
+    }
+
+    TEST_CASE("tcp transport: shutdown_write ends the stream; release gives the socket up") {
+        pair_fixture p;
+        http::detail::tcp_transport t(p.a);
+        t.shutdown_write();
+        char c;
+        CHECK(::read(p.b, &c, 1) == 0); // the peer sees the end of stream
+        CHECK(t.open());
+        const int fd = t.release();
+        CHECK(fd == p.a);
+        CHECK_FALSE(t.open());
+        t.close(); // nothing to close any more
+        CHECK(::fcntl(fd, F_GETFD) != -1);
+        ::close(fd);
+    }
+}
