@@ -21,6 +21,7 @@
 using namespace std::chrono_literals;
 using namespace std::string_view_literals;
 using test::client;
+using test::eventually;
 using test::running_server;
 
 namespace {
@@ -54,16 +55,6 @@ struct temp_file {
     }
     ~temp_file() { ::unlink(path.c_str()); }
 };
-
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = test::clock::now() + timeout;
-    while (!p()) {
-        if (test::clock::now() > deadline) return false;
-        std::this_thread::yield();
-    }
-    return true;
-}
 
 } // namespace
 
