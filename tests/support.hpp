@@ -27,6 +27,19 @@ namespace test {
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 
+/// Polls `pred` until it holds (true) or `timeout` passes (false). For state that the server's
+/// threads change with no event a test could wait on (open_connections(), counters). Sleeps
+/// 1 ms between polls instead of spinning: the server's threads need the CPU.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = clock::now() + timeout;
+    while (!pred()) {
+        if (clock::now() > deadline) return false;
+        std::this_thread::sleep_for(1ms);
+    }
+    return true;
+}
+
 /// Runs `http::server<H>` on 127.0.0.1 with a kernel-chosen port in a background thread.
 template <class H>
 class running_server {

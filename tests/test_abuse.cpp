@@ -20,6 +20,7 @@
 
 using namespace std::chrono_literals;
 using test::client;
+using test::eventually;
 using test::running_server;
 
 namespace {
@@ -165,16 +166,6 @@ void raise_fd_limit() {
     ::getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &rl);
-}
-
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = test::clock::now() + timeout;
-    while (!p()) {
-        if (test::clock::now() > deadline) return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
 }
 
 } // namespace

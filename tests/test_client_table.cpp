@@ -45,4 +45,20 @@ TEST_SUITE("client table") {
         CHECK(t.try_add(v6("2001:db8::1"), 1));
         CHECK_FALSE(t.try_add(v6("2001:db8::1"), 1));
     }
+
+    TEST_CASE(
+        "client_table: a cap per client address, IPv4 and IPv4-mapped IPv6 counted together") {
+        http::detail::client_table t;
+        const auto a = v4("192.0.2.1"), a_mapped = v6("::ffff:192.0.2.1"), b = v4("192.0.2.2");
+        CHECK(t.try_add(a, 2));
+        CHECK(t.try_add(a_mapped, 2)); // the same client, spelt as IPv6
+        CHECK_FALSE(t.try_add(a, 2));  // its third connection
+        CHECK_FALSE(t.try_add(a_mapped, 2));
+        CHECK(t.try_add(b, 2)); // another client is not affected
+        t.remove(a_mapped);
+        CHECK(t.try_add(a, 2)); // a slot freed by a close is usable again
+        CHECK_FALSE(t.try_add(a, 2));
+        t.remove(v6("2001:db8::2")); // removing an unknown client is harmless
+        CHECK(t.try_add(v6("2001:db8::2"), 1));
+    }
 }

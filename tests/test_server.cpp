@@ -21,6 +21,7 @@
 using namespace std::chrono_literals;
 using namespace std::string_view_literals;
 using test::client;
+using test::eventually;
 using test::running_server;
 
 namespace {
@@ -54,16 +55,6 @@ struct temp_file {
     }
     ~temp_file() { ::unlink(path.c_str()); }
 };
-
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = test::clock::now() + timeout;
-    while (!p()) {
-        if (test::clock::now() > deadline) return false;
-        std::this_thread::yield();
-    }
-    return true;
-}
 
 } // namespace
 
@@ -823,11 +814,22 @@ TEST_CASE("server: stop_on_signals makes a signal stop the server") {
     http::server srv(&test::echo, one_thread());
     REQUIRE(!srv.listen("127.0.0.1", 0));
     REQUIRE(http::stop_on_signals(srv, {SIGUSR1}));
-    std::thread t([&] { srv.run(); });
-    REQUIRE(test::exchange(srv.port(), get("/")));
+    std::atomic<bool> returned{false};
+    std::thread t([&] {
+        srv.run();
+        returned = true;
+    });
+    client idle(srv.port()); // kept alive after one exchange: stop() must close it
+    const bool served = idle.send(get("/")) && idle.read_response().has_value();
+    CHECK(served);
+    CHECK_FALSE(returned.load()); // serving, until the signal
     ::kill(::getpid(), SIGUSR1);
-    t.join(); // returns only if the signal stopped it
-    CHECK(true);
+    // The signal alone must make run() return; stop() here only turns a hang into a failure.
+    const bool stopped_by_signal = eventually([&] { return returned.load(); }, 5s);
+    CHECK(stopped_by_signal);
+    if (!stopped_by_signal) srv.stop();
+    t.join();
+    CHECK(idle.wait_closed(1s)); // stop()'s effect seen from outside: idle connections closed
     signal(SIGUSR1, SIG_DFL);
 }
 

@@ -24,15 +24,6 @@ using test::client;
 using test::running_server;
 
 namespace {
-template <class Pred>
-bool eventually_true(Pred p, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = test::clock::now() + timeout;
-    while (!p()) {
-        if (test::clock::now() > deadline) return false;
-        std::this_thread::yield();
-    }
-    return true;
-}
 std::string get(std::string_view path) {
     return "GET " + std::string(path) + " HTTP/1.1\r\nHost: x\r\n\r\n";
 }
@@ -70,7 +61,7 @@ TEST_SUITE("worker") {
         for (auto& c : silent) closed += c->wait_closed(3s) ? 1 : 0;
         CHECK(closed == silent.size());
         for (auto& c : silent) CHECK(c->pending().empty()); // silent ones get no 408
-        CHECK(eventually_true([&] { return srv.get().open_connections() == 1; }));
+        CHECK(test::eventually([&] { return srv.get().open_connections() == 1; }));
     }
 
     TEST_CASE("worker: a client that half-closes after its request still gets the deferred "
@@ -120,6 +111,6 @@ TEST_SUITE("worker") {
         CHECK(c.pending() == "hello from the new protocol: EARLY");
         std::lock_guard lock(m);
         CHECK(unread == "EARLY");
-        CHECK(eventually_true([&] { return srv.get().open_connections() == 0; }));
+        CHECK(test::eventually([&] { return srv.get().open_connections() == 0; }));
     }
 }

@@ -1,9 +1,8 @@
 #include <minihttp/method.hpp>
-#include <minihttp/status.hpp>
 
 #include <doctest/doctest.h>
 
-TEST_SUITE_BEGIN("method and status");
+TEST_SUITE_BEGIN("method");
 
 TEST_CASE("method: tokens map to the enum, case-sensitively (RFC 9110 §9.1)") {
     CHECK(http::to_method("GET") == http::method::get);
@@ -35,19 +34,6 @@ TEST_CASE("method_set: formats Allow in a stable order") {
     CHECK(http::method_set{}.empty());
     CHECK((http::method_set{http::method::get} | http::method_set{http::method::head}) ==
           http::method_set{http::method::head, http::method::get});
-}
-
-TEST_CASE("status: reason phrases and content rules (RFC 9110 §15, §6.4.1)") {
-    CHECK(http::reason_phrase(http::status::ok) == "OK");
-    CHECK(http::reason_phrase(http::status::request_header_fields_too_large) ==
-          "Request Header Fields Too Large");
-    CHECK(http::reason_phrase(http::status::content_too_large) == "Content Too Large");
-    CHECK(http::reason_phrase(static_cast<http::status>(599)) == "Unknown");
-    CHECK(http::status_forbids_body(http::status::continue_));
-    CHECK(http::status_forbids_body(http::status::no_content));
-    CHECK(http::status_forbids_body(http::status::not_modified));
-    CHECK_FALSE(http::status_forbids_body(http::status::ok));
-    CHECK_FALSE(http::status_forbids_body(http::status::not_found));
 }
 
 TEST_SUITE_END();
