@@ -5818,7 +5818,7 @@ class output_queue {
                 last->end = to;
                 return;
             }
-        segs_.emplace_back(std::in_place_type<bytes_seg>, from, to);
+        segs_.emplace_back(bytes_seg{from, to});
     }
     void append(std::string_view bytes) {
         const std::size_t from = buf_.size();
@@ -5826,15 +5826,13 @@ class output_queue {
         commit(from);
     }
     /// A large in-memory body, moved in whole (no copy).
-    void push_owned(std::string data) {
-        segs_.emplace_back(std::in_place_type<owned_seg>, std::move(data), 0);
-    }
+    void push_owned(std::string data) { segs_.emplace_back(owned_seg{std::move(data), 0}); }
     /// A part of a shared entity, kept alive by `keep` until written.
     void push_shared(std::string_view data, std::shared_ptr<const shared_entity> keep) {
-        segs_.emplace_back(std::in_place_type<shared_seg>, data, std::move(keep));
+        segs_.emplace_back(shared_seg{data, std::move(keep)});
     }
     void push_file(unique_fd fd, std::uint64_t offset, std::uint64_t length) {
-        segs_.emplace_back(std::in_place_type<file_seg>, std::move(fd), offset, length);
+        segs_.emplace_back(file_seg{std::move(fd), offset, length});
     }
     /// A body of unknown length: chunked framing, or delimited by closing the connection.
     void push_stream(response::stream_source src, bool chunked) {
@@ -6002,7 +6000,7 @@ class output_queue {
             left -= take;
             if (!std::holds_alternative<bytes_seg>(s)) body_progress_ += take;
             if (take < len) break;
-            s.emplace<bytes_seg>(0, 0); // frees a moved-in body or a shared entity at once
+            s = bytes_seg{0, 0}; // frees a moved-in body or a shared entity at once
             ++head_;
         }
         return r.bytes < total ? flush_status::blocked : flush_status::done;
