@@ -13,7 +13,7 @@
 //    (hex size, skip to CRLF, data, CRLF, until size 0) extracts.
 //  - Limits: half of inputs use small limits drawn from the hash (413, 431, long lines).
 
-#include <minihttp/parser.hpp>
+#include <minihttp/chunked.hpp>
 
 #include "common.hpp"
 

@@ -20,6 +20,7 @@
 //    as the next request, up to 4 requests, with the same invariants.
 // Every piece is parsed from an exact-size heap copy, so an over-read is an ASan report.
 
+#include <minihttp/chunked.hpp>
 #include <minihttp/parser.hpp>
 
 #include "common.hpp"

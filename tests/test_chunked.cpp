@@ -2,6 +2,8 @@
 // through `decode_checked` or `status_of` are also decoded from every prefix and split in two
 // at every byte offset, each piece placed right before a PROT_NONE guard page, and must give the
 // same outcome (Boost.Beast's parsegrind, picohttpparser's guard page).
+#include <minihttp/chunked.hpp> // first: proves the header is self-contained
+
 #include <minihttp/parser.hpp>
 
 #include <doctest/doctest.h>

@@ -10,6 +10,7 @@
 /// (writev / sendfile / chunked stream) → next pipelined request, or idle, or closing. Every
 /// state has a deadline in the worker's timer wheel.
 
+#include <minihttp/chunked.hpp>
 #include <minihttp/detail/clock.hpp>
 #include <minihttp/detail/http_date.hpp>
 #include <minihttp/detail/socket.hpp>
