@@ -1455,20 +1455,9 @@ MINIHTTP_NAMESPACE_END
 /// content (RFC 9112 §7.1), trailer section included.
 ///
 /// Like the head parser it is a pure function of its input and its own state: no I/O, no clock.
-
-// begin minihttp/parser.hpp
-/// @file
-/// The request-head reader: a strict, zero-copy, allocation-free parser of request heads
-/// (RFC 9112 §2–§3, §5–§6). The chunked content decoder lives in <minihttp/chunked.hpp>.
-///
-/// `parse_request` is a pure function of its input: no I/O, no clock. It re-parses from the start
-/// of the head each time it is called (as picohttpparser does); the engine only calls it again
-/// once a new line has arrived, so a slow client costs O(head size) per line, not per byte.
-///
-/// It is three steps, each readable alone: the request line (`detail::parse_request_line`), the
-/// field lines (`detail::parse_field_section`, one `detail::parse_field_line` per line), and the
-/// interpretation of what they say about the target and the framing (`detail::interpret_head`).
-/// Every refusal names its rule with an `http::errc`.
+/// Chunk-size lines are read byte by byte by a small state machine, so a size line may be split
+/// anywhere; trailer lines are read whole by the head's field-line parser
+/// (`detail::parse_field_line`), so trailers accept and refuse exactly what a head would.
 
 // begin minihttp/error.hpp
 /// @file
@@ -1539,6 +1528,8 @@ enum class errc : std::uint8_t {
     too_many_connections,            ///< `max_connections` reached (503)
     too_many_connections_per_client, ///< `max_connections_per_client` reached (503)
     handler_failed,                  ///< the handler threw or returned no final status (500)
+    // Chunked content, appended at the end so that no value above moves.
+    data_after_chunked_body, ///< a chunked decoder fed more bytes after its last chunk (400)
 };
 
 namespace detail {
@@ -1609,6 +1600,8 @@ struct errc_info {
     case errc::too_many_connections_per_client:
         return {s::service_unavailable, "max_connections_per_client reached"};
     case errc::handler_failed: return {s::internal_server_error, "handler failed"};
+    case errc::data_after_chunked_body:
+        return {s::bad_request, "data after the end of a chunked body"};
     }
     return {s::internal_server_error, "unknown error"};
 }
@@ -1645,6 +1638,21 @@ MINIHTTP_NAMESPACE_END
 template <>
 struct std::is_error_code_enum<::MINIHTTP_NAMESPACE::errc> : std::true_type {};
 // end minihttp/error.hpp
+// begin minihttp/parser.hpp
+/// @file
+/// The request-head reader: a strict, zero-copy, allocation-free parser of request heads
+/// (RFC 9112 §2–§3, §5–§6). The chunked content decoder lives in <minihttp/chunked.hpp> and
+/// reads its trailer section with this file's field-line parser.
+///
+/// `parse_request` is a pure function of its input: no I/O, no clock. It re-parses from the start
+/// of the head each time it is called (as picohttpparser does); the engine only calls it again
+/// once a new line has arrived, so a slow client costs O(head size) per line, not per byte.
+///
+/// It is three steps, each readable alone: the request line (`detail::parse_request_line`), the
+/// field lines (`detail::parse_field_section`, one `detail::parse_field_line` per line), and the
+/// interpretation of what they say about the target and the framing (`detail::interpret_head`).
+/// Every refusal names its rule with an `http::errc`.
+
 
 #include <arpa/inet.h>
 
@@ -1889,9 +1897,10 @@ struct field_line {
 };
 
 /// Parses the one line that starts at `p`: a field line, or the empty line ending the section.
-/// It keeps no state and applies no limit (the caller does), so that any field section can
-/// read its lines here, the chunked trailer section too (RFC 9112 §7.1.2: it is a field
-/// section). Never reads at or past `end`.
+/// The head and the chunked trailer section (RFC 9112 §7.1.2: a trailer section is a field
+/// section) both read their lines here, so they accept and refuse exactly the same bytes. It
+/// keeps no state and applies no limit (each caller applies its own). Never reads at or past
+/// `end`.
 [[nodiscard]] inline field_line parse_field_line(const char* p, const char* end) noexcept {
     const auto fail = [](const char* at, errc e) {
         return field_line{field_line_kind::error, e, nullptr, at, {}};
@@ -2257,17 +2266,22 @@ MINIHTTP_NAMESPACE_BEGIN
 class chunked_decoder {
   public:
     struct limits {
-        std::uint64_t max_body = 1u << 20;    ///< decoded content bytes, else 413
-        std::size_t max_line = 4096;          ///< one chunk-size line with extensions, else 400
-        std::size_t max_trailer_bytes = 8192; ///< trailer section, else 431
-        std::size_t max_trailer_fields = 100; ///< trailer fields, else 431
+        std::uint64_t max_body = 1u << 20; ///< decoded content bytes, else 413
+        std::size_t max_line = 4096;       ///< one chunk-size line with extensions, else 400
+        /// Trailer section incl. CRLFs, else 431. Counts a trailer line still held back
+        /// (see `decode`), so an endless line is refused once it passes the limit.
+        std::size_t max_trailer_bytes = 8192;
+        std::size_t max_trailer_fields = 100; ///< trailer field lines, else 431
     };
+    /// Outcome of one `decode` call. On `error`, `code` names the rule that fired, `error` is
+    /// `status_of(code)` and `reason` is `message_of(code)`.
     struct result {
         parse_status state = parse_status::need_more;
-        std::size_t consumed = 0; ///< raw bytes used
+        std::size_t consumed = 0; ///< raw bytes used; pass the rest again (see `decode`)
         std::size_t produced = 0; ///< content bytes written to `out`
         http::status error = http::status::ok;
         std::string_view reason; ///< on error: a short static description, for logs
+        http::errc code{};       ///< on error: the rule that fired; 0 (no error) otherwise
     };
 
     chunked_decoder() noexcept = default;
@@ -2284,24 +2298,24 @@ class chunked_decoder {
     /// Decodes as much of `in` as possible. `out` must have room for `in.size()` bytes and may
     /// alias `in` provided `out <= in.data()`. Returns `complete` once the last chunk and the
     /// trailer section are read (`consumed` then stops right after them), `need_more`, or
-    /// `error` with the status to answer (400, 413, 431); after an error the connection closes.
+    /// `error` with the rule broken and the status to answer (400, 413, 431); after an error
+    /// the connection closes, and every later call repeats the error.
+    ///
+    /// Re-feed contract: on `need_more`, `consumed` may be less than `in.size()`. Chunk lines
+    /// and data are always consumed whole, but in the trailer section a line is read only once
+    /// its CRLF has arrived: the bytes of an incomplete trailer line are left unconsumed, and
+    /// the caller passes them again, followed by the bytes that arrive next (the next call's
+    /// `in` starts at this call's `in.data() + consumed`; its `out` right after the content
+    /// produced so far). At most `max_trailer_bytes` are ever left unconsumed.
     [[nodiscard]] result decode(std::string_view in, char* out) noexcept {
         using detail::is;
         using detail::is_ows;
         using detail::is_tchar;
         result r;
+        if (state_ == st::failed) return fail(r, 0, failure_);
         std::size_t i = 0;
         const std::size_t n = in.size();
-        const auto fail = [&](http::status s, std::string_view why) {
-            state_ = st::failed;
-            r.state = parse_status::error;
-            r.error = s;
-            r.reason = why;
-            r.consumed = i;
-            return r;
-        };
         while (i < n) {
-            const char c = in[i];
             if (state_ == st::data) {
                 const auto take =
                     static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, n - i));
@@ -2312,24 +2326,29 @@ class chunked_decoder {
                 if (remaining_ == 0) state_ = st::data_cr;
                 continue;
             }
+            if (state_ == st::trailers) return decode_trailers(in, i, r);
+            const char c = in[i];
             ++i;
-            if (state_ < st::trailer_start && ++line_ > lim_.max_line)
-                return fail(status::bad_request, "chunk line too long");
+            if (state_ < st::trailers && ++line_ > lim_.max_line)
+                return fail(r, i, errc::chunk_line_too_long);
+            // A bare LF in a chunk line ends it for a recipient that accepts one (RFC 9112
+            // §2.2); name that, whichever part of the line it interrupts.
+            const auto line_fail = [&](errc e) {
+                return fail(r, i, c == '\n' ? errc::chunk_line_not_crlf : e);
+            };
             switch (state_) {
             case st::size_first:
             case st::size:
                 if (detail::is_hex(c)) {
                     if (remaining_ > (UINT64_MAX >> 4))
-                        return fail(status::bad_request, "chunk size overflow");
+                        return fail(r, i, errc::chunk_size_overflow);
                     remaining_ = (remaining_ << 4) | detail::hex_value(c);
                     state_ = st::size;
                     break;
                 }
-                if (state_ == st::size_first)
-                    return fail(status::bad_request, "invalid chunk size");
-                if (remaining_ > lim_.max_body - total_)
-                    return fail(status::content_too_large, "chunked body too large");
-                if (!after_size(c)) return fail(status::bad_request, "invalid chunk size line");
+                if (state_ == st::size_first) return line_fail(errc::invalid_chunk_size);
+                if (remaining_ > lim_.max_body - total_) return fail(r, i, errc::body_too_large);
+                if (!after_size(c)) return line_fail(errc::invalid_chunk_size);
                 break;
             case st::ext_bws_semi: // BWS before ";" or the end of the line
                 if (is_ows(c)) {
@@ -2339,7 +2358,7 @@ class chunked_decoder {
                 } else if (c == '\r' && !ws_) {
                     state_ = st::size_lf;
                 } else {
-                    return fail(status::bad_request, "invalid chunk extension");
+                    return line_fail(errc::invalid_chunk_extension);
                 }
                 break;
             case st::ext_bws_eq: // BWS after a name: "=", ";" (no end of line after BWS)
@@ -2348,20 +2367,20 @@ class chunked_decoder {
                 else if (c == ';')
                     state_ = st::ext_bws_name;
                 else if (!is_ows(c))
-                    return fail(status::bad_request, "invalid chunk extension");
+                    return line_fail(errc::invalid_chunk_extension);
                 break;
             case st::ext_bws_name:
                 if (is_tchar(c))
                     state_ = st::ext_name;
                 else if (!is_ows(c))
-                    return fail(status::bad_request, "invalid chunk extension");
+                    return line_fail(errc::invalid_chunk_extension);
                 break;
             case st::ext_name:
                 if (is_tchar(c)) break;
                 if (c == '=')
                     state_ = st::ext_bws_value;
                 else if (!after_ext_element(c))
-                    return fail(status::bad_request, "invalid chunk extension");
+                    return line_fail(errc::invalid_chunk_extension);
                 break;
             case st::ext_bws_value:
                 if (c == '"')
@@ -2369,11 +2388,11 @@ class chunked_decoder {
                 else if (is_tchar(c))
                     state_ = st::ext_token;
                 else if (!is_ows(c))
-                    return fail(status::bad_request, "invalid chunk extension");
+                    return line_fail(errc::invalid_chunk_extension);
                 break;
             case st::ext_token:
                 if (!is_tchar(c) && !after_ext_element(c))
-                    return fail(status::bad_request, "invalid chunk extension");
+                    return line_fail(errc::invalid_chunk_extension);
                 break;
             case st::ext_quoted: // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
                 if (c == '"') {
@@ -2382,92 +2401,36 @@ class chunked_decoder {
                 } else if (c == '\\') {
                     state_ = st::ext_quoted_pair;
                 } else if (!is(c, detail::cc_field_vchar)) {
-                    return fail(status::bad_request, "invalid chunk extension");
+                    return line_fail(errc::invalid_chunk_extension);
                 }
                 break;
             case st::ext_quoted_pair:
-                if (!is(c, detail::cc_field_vchar))
-                    return fail(status::bad_request, "invalid chunk extension");
+                if (!is(c, detail::cc_field_vchar)) return line_fail(errc::invalid_chunk_extension);
                 state_ = st::ext_quoted;
                 break;
             case st::size_lf:
-                if (c != '\n')
-                    return fail(status::bad_request, "chunk size line not ended by CRLF");
+                if (c != '\n') return fail(r, i, errc::chunk_line_not_crlf);
                 line_ = 0;
                 if (remaining_ == 0) {
-                    state_ = st::trailer_start;
+                    state_ = st::trailers;
                 } else {
                     total_ += remaining_;
                     state_ = st::data;
                 }
                 break;
-            case st::data_cr:
-                if (c != '\r')
-                    return fail(status::bad_request,
-                                "chunk data not followed by CRLF"); // chunk data must end in CRLF
+            case st::data_cr: // chunk-data must end in CRLF
+                if (c != '\r') return fail(r, i, errc::chunk_data_not_crlf);
                 state_ = st::data_lf;
                 break;
             case st::data_lf:
-                if (c != '\n') return fail(status::bad_request, "chunk data not followed by CRLF");
+                if (c != '\n') return fail(r, i, errc::chunk_data_not_crlf);
                 state_ = st::size_first;
                 line_ = 0;
                 break;
-            case st::trailer_start: // trailer-section = *( field-line CRLF ), then CRLF
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c == '\r') {
-                    state_ = st::final_lf;
-                } else if (is_tchar(c)) {
-                    if (++trailer_fields_ > lim_.max_trailer_fields)
-                        return fail(status::request_header_fields_too_large,
-                                    "too many trailer fields");
-                    state_ = st::trailer_name;
-                } else {
-                    return fail(status::bad_request,
-                                "invalid trailer field"); // obs-fold, bare LF, junk
-                }
-                break;
-            case st::trailer_name:
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c == ':')
-                    state_ = st::trailer_value;
-                else if (!is_tchar(c))
-                    return fail(status::bad_request, "invalid trailer field");
-                break;
-            case st::trailer_value:
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c == '\r')
-                    state_ = st::trailer_lf;
-                else if (!is(c, detail::cc_field_vchar))
-                    return fail(status::bad_request, "invalid trailer field");
-                break;
-            case st::trailer_lf:
-                // The LFs count too: the limit covers the whole trailer section, CRLFs included,
-                // as max_header_bytes does for the head (RFC 9112 §7.1.2: a field section).
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c != '\n') return fail(status::bad_request, "invalid trailer field");
-                state_ = st::trailer_start;
-                break;
-            case st::final_lf:
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c != '\n') return fail(status::bad_request, "chunked body not ended by CRLF");
-                state_ = st::done;
-                r.state = parse_status::complete;
-                r.consumed = i;
-                return r;
+            case st::done: return fail(r, i, errc::data_after_chunked_body);
             case st::data:
-            case st::done:
-            case st::failed:
-                return fail(status::bad_request, "data after the end of a chunked body");
+            case st::trailers:
+            case st::failed: break; // handled before the switch
             }
         }
         r.consumed = i;
@@ -2491,16 +2454,70 @@ class chunked_decoder {
         data,
         data_cr,
         data_lf,
-        trailer_start,
-        trailer_name,
-        trailer_value,
-        trailer_lf,
-        final_lf,
+        trailers,
         done,
         failed,
     };
 
-    // chunk-size [ chunk-ext ] CRLF, chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] )
+    /// Fails with rule `e` for good; `consumed` counts the bytes read, the offending one too.
+    result fail(result r, std::size_t consumed, errc e) noexcept {
+        state_ = st::failed;
+        failure_ = e;
+        r.state = parse_status::error;
+        r.consumed = consumed;
+        r.error = status_of(e);
+        r.reason = message_of(e);
+        r.code = e;
+        return r;
+    }
+
+    /// Reads the trailer section from `in[i]` on: `*( field-line CRLF ) CRLF` (RFC 9112 §7.1.2),
+    /// one whole line at a time with the head's field-line parser. An incomplete line stays
+    /// unconsumed until its CRLF arrives (the re-feed contract of `decode`).
+    result decode_trailers(std::string_view in, std::size_t i, result r) noexcept {
+        const char* const base = in.data();
+        const char* const end = base + in.size();
+        for (;;) {
+            // Bytes the section may still take; the limit counts held-back bytes too, so that a
+            // line without end is refused as soon as it passes the limit, not buffered.
+            const std::size_t room = lim_.max_trailer_bytes - trailer_bytes_;
+            const auto too_large = [&] {
+                return fail(r, i + room + 1, errc::trailer_section_too_large);
+            };
+            const detail::field_line line = detail::parse_field_line(base + i, end);
+            switch (line.kind) {
+            case detail::field_line_kind::need_more:
+                if (in.size() - i > room) return too_large();
+                r.consumed = i;
+                return r;
+            case detail::field_line_kind::error: {
+                // As in the head: an error past the limit is answered as the limit, which a
+                // read stopping right before the error saw; the answer is split-independent.
+                const auto at = static_cast<std::size_t>(line.at - base);
+                if (at - i > room) return too_large();
+                return fail(r, at + 1, errc::invalid_trailer_field);
+            }
+            case detail::field_line_kind::field:
+            case detail::field_line_kind::section_end: break;
+            }
+            const auto len = static_cast<std::size_t>(line.next - (base + i));
+            if (len > room) return too_large();
+            trailer_bytes_ += len;
+            i += len;
+            if (line.kind == detail::field_line_kind::section_end) {
+                state_ = st::done;
+                r.state = parse_status::complete;
+                r.consumed = i;
+                return r;
+            }
+            // Counted when complete, as the head counts its field lines.
+            if (++trailer_fields_ > lim_.max_trailer_fields)
+                return fail(r, i, errc::trailer_section_too_large);
+        }
+    }
+
+    /// The byte after a chunk size's digits (RFC 9112 §7.1.1):
+    /// chunk-size [ chunk-ext ] CRLF, chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] )
     bool after_size(char c) noexcept {
         if (c == '\r') {
             state_ = st::size_lf;
@@ -2514,7 +2531,7 @@ class chunked_decoder {
         }
         return true;
     }
-    // After an extension name or token value: BWS, "=", ";" or the end of the line.
+    /// After an extension name or token value: BWS, "=", ";" or the end of the line.
     bool after_ext_element(char c) noexcept {
         if (c == ';') {
             state_ = st::ext_bws_name;
@@ -2536,6 +2553,7 @@ class chunked_decoder {
     std::size_t trailer_bytes_ = 0;
     std::size_t trailer_fields_ = 0;
     st state_ = st::size_first;
+    errc failure_{};
     bool ws_ = false;
 };
 

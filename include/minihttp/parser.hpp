@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// The request-head reader: a strict, zero-copy, allocation-free parser of request heads
-/// (RFC 9112 §2–§3, §5–§6). The chunked content decoder lives in <minihttp/chunked.hpp>.
+/// (RFC 9112 §2–§3, §5–§6). The chunked content decoder lives in <minihttp/chunked.hpp> and
+/// reads its trailer section with this file's field-line parser.
 ///
 /// `parse_request` is a pure function of its input: no I/O, no clock. It re-parses from the start
 /// of the head each time it is called (as picohttpparser does); the engine only calls it again
@@ -261,9 +262,10 @@ struct field_line {
 };
 
 /// Parses the one line that starts at `p`: a field line, or the empty line ending the section.
-/// It keeps no state and applies no limit (the caller does), so that any field section can
-/// read its lines here, the chunked trailer section too (RFC 9112 §7.1.2: it is a field
-/// section). Never reads at or past `end`.
+/// The head and the chunked trailer section (RFC 9112 §7.1.2: a trailer section is a field
+/// section) both read their lines here, so they accept and refuse exactly the same bytes. It
+/// keeps no state and applies no limit (each caller applies its own). Never reads at or past
+/// `end`.
 [[nodiscard]] inline field_line parse_field_line(const char* p, const char* end) noexcept {
     const auto fail = [](const char* at, errc e) {
         return field_line{field_line_kind::error, e, nullptr, at, {}};
