@@ -10,6 +10,7 @@
 #define CATCH_CONFIG_ENABLE_BENCHMARKING
 #include <catch2/catch.hpp>
 
+#include <minihttp/chunked.hpp>
 #include <minihttp/detail/http_date.hpp>
 #include <minihttp/detail/path.hpp>
 #include <minihttp/json.hpp>

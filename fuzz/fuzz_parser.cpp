@@ -3,16 +3,17 @@
 // The input is a byte stream as a client would send it. Checked for every input:
 //  - Splitting: the stream parsed whole must agree with the stream fed in pieces. Every prefix
 //    shorter than a complete head is need_more (or, for an erroneous stream, need_more or the
-//    same error status as the whole); never complete early. Every prefix that holds the whole
+//    same error code as the whole); never complete early. Every prefix that holds the whole
 //    head gives exactly the whole's result: consumed, method, target and its parts, version,
 //    every field, and the framing (content_length, chunked, keep_alive, expects_continue).
 //    Inputs up to 96 bytes are checked at every prefix; longer ones at growing prefixes whose
 //    sizes are drawn from a PRNG seeded with a hash of the input, as reads would deliver them.
-//  - Invariants: consumed <= size; every view points inside the parsed bytes (inside the head on
-//    complete); on complete the head ends in CRLF CRLF, the method is a token, the target is
-//    visible ASCII, field names are tokens, field values have only VCHAR / obs-text / SP / HTAB
-//    (so no CR, LF or NUL) and no surrounding whitespace, there is one valid Host in HTTP/1.1,
-//    the framing is coherent, and the limits hold.
+//  - Invariants: consumed <= size; an error carries an http::errc whose status and message are
+//    its `error` and `reason`, and nothing else carries one; every view points inside the parsed
+//    bytes (inside the head on complete); on complete the head ends in CRLF CRLF, the method is a
+//    token, the target is visible ASCII, field names are tokens, field values have only VCHAR /
+//    obs-text / SP / HTAB (so no CR, LF or NUL) and no surrounding whitespace, there is one valid
+//    Host in HTTP/1.1, the framing is coherent, and the limits hold.
 //  - Limits: a quarter of inputs use small limits drawn from the hash (to reach 414 / 431); and
 //    for every complete head, the limits set exactly to its request-line length, field-section
 //    size and field count must still accept it, while one less must give 414 / 431.
@@ -20,6 +21,7 @@
 //    as the next request, up to 4 requests, with the same invariants.
 // Every piece is parsed from an exact-size heap copy, so an over-read is an ASan report.
 
+#include <minihttp/chunked.hpp>
 #include <minihttp/parser.hpp>
 
 #include "common.hpp"
@@ -49,7 +51,8 @@ std::string_view state_name(parse_status s) {
 std::string describe(const http::parse_result& r, const http::request& q,
                      const fuzz::exact_copy& buf) {
     std::string s(state_name(r.state));
-    if (r.state == parse_status::error) s += " " + std::to_string(http::to_int(r.error));
+    if (r.state == parse_status::error)
+        s += " " + std::to_string(http::to_int(r.error)) + " (" + std::string(r.reason) + ")";
     if (r.state != parse_status::complete) return s;
     const auto view = [&](std::string_view name, std::string_view v) {
         s.append("\n").append(name).append("=");
@@ -113,16 +116,20 @@ void check_invariants(const http::parse_result& r, const http::request& q,
     const std::string_view in = buf.view();
     FUZZ_CHECK(r.consumed <= in.size(), "consumed %zu > size %zu", r.consumed, in.size());
     if (r.state == parse_status::need_more) {
-        FUZZ_CHECK(r.consumed == 0 && r.error == status::ok, "need_more with consumed %zu",
-                   r.consumed);
+        FUZZ_CHECK(r.consumed == 0 && r.error == status::ok && r.code == http::errc{},
+                   "need_more with consumed %zu or a code", r.consumed);
         return;
     }
     if (r.state == parse_status::error) {
         FUZZ_CHECK(r.consumed == 0, "error with consumed %zu", r.consumed);
         FUZZ_CHECK(is_allowed_error(r.error), "unexpected error status %u", http::to_int(r.error));
-        FUZZ_CHECK(!r.reason.empty(), "error without a reason");
+        FUZZ_CHECK(r.code != http::errc{} && r.error == http::status_of(r.code) &&
+                       r.reason == http::message_of(r.code),
+                   "code %d disagrees with status %u / reason %s", static_cast<int>(r.code),
+                   http::to_int(r.error), std::string(r.reason).c_str());
         return;
     }
+    FUZZ_CHECK(r.code == http::errc{}, "complete with code %d", static_cast<int>(r.code));
     FUZZ_CHECK(r.state == parse_status::complete, "unknown state %d", static_cast<int>(r.state));
     const std::size_t c = r.consumed;
     FUZZ_CHECK(c >= 4 && in.substr(c - 4, 4) == "\r\n\r\n", "head does not end in CRLF CRLF");
@@ -241,10 +248,9 @@ class split_checker {
             break;
         case parse_status::error:
             FUZZ_CHECK(r.state == parse_status::need_more ||
-                           (r.state == parse_status::error && r.error == whole_.error),
-                       "prefix %zu: %s (%s), whole: %s (%s)", len, describe(r, req_, buf).c_str(),
-                       std::string(r.reason).c_str(), whole_desc_.c_str(),
-                       std::string(whole_.reason).c_str());
+                           (r.state == parse_status::error && r.code == whole_.code),
+                       "prefix %zu: %s, whole: %s", len, describe(r, req_, buf).c_str(),
+                       whole_desc_.c_str());
             break;
         }
     }
@@ -287,30 +293,32 @@ void check_limit_boundaries(std::string_view in, const split_checker& whole) {
                    "limits set to the head's own sizes (%zu, %zu, %zu) change the result:\n%s",
                    exact.max_request_line, h.fields, h.count, at.description().c_str());
     }
-    const auto expect = [&](http::parse_limits lim, status want, const char* which) {
+    const auto expect = [&](http::parse_limits lim, http::errc want, const char* which) {
         http::request q;
         fuzz::exact_copy buf(in);
         const auto r = http::parse_request(buf.view(), q, lim);
-        FUZZ_CHECK(r.state == parse_status::error && r.error == want,
-                   "%s one below the head's size: %s, want %u", which, describe(r, q, buf).c_str(),
-                   http::to_int(want));
+        FUZZ_CHECK(r.state == parse_status::error && r.code == want,
+                   "%s one below the head's size: %s, want %s", which, describe(r, q, buf).c_str(),
+                   std::string(http::message_of(want)).c_str());
     };
     {
         auto lim = exact; // exact.max_request_line >= h.line > 0
         --lim.max_request_line;
         // Empty lines before the request line count against the same limit and fail first.
-        expect(lim, h.leading > lim.max_request_line ? status::bad_request : status::uri_too_long,
+        expect(lim,
+               h.leading > lim.max_request_line ? http::errc::too_many_empty_lines
+                                                : http::errc::request_line_too_long,
                "max_request_line");
     }
     {
         auto lim = exact;
         --lim.max_header_bytes; // h.fields >= 2: the final CRLF
-        expect(lim, status::request_header_fields_too_large, "max_header_bytes");
+        expect(lim, http::errc::header_section_too_large, "max_header_bytes");
     }
     if (h.count > 0) {
         auto lim = exact;
         --lim.max_header_fields;
-        expect(lim, status::request_header_fields_too_large, "max_header_fields");
+        expect(lim, http::errc::too_many_fields, "max_header_fields");
     }
 }
 

@@ -3,6 +3,7 @@
 /// minihttp: a header-only C++20 HTTP/1.1 server library for Linux. Include this header only.
 
 #include <minihttp/blocking.hpp>
+#include <minihttp/chunked.hpp>
 #include <minihttp/conditional.hpp>
 #include <minihttp/cookies.hpp>
 #include <minihttp/error.hpp>

@@ -1462,6 +1462,1122 @@ class blocking {
 
 MINIHTTP_NAMESPACE_END
 // end minihttp/blocking.hpp
+// begin minihttp/chunked.hpp
+/// @file
+/// `http::chunked_decoder`: an incremental decoder of the chunked transfer coding of request
+/// content (RFC 9112 §7.1), trailer section included.
+///
+/// Like the head parser it is a pure function of its input and its own state: no I/O, no clock.
+/// Chunk-size lines are read byte by byte by a small state machine, so a size line may be split
+/// anywhere; trailer lines are read whole by the head's field-line parser
+/// (`detail::parse_field_line`), so trailers accept and refuse exactly what a head would.
+
+// begin minihttp/error.hpp
+/// @file
+/// `http::errc`: a stable name for every rule the request reader and the engine enforce, with
+/// the status it is answered with and a short message; a `std::error_category` makes each one a
+/// `std::error_code`. Tests and logs name the rule that fired (llhttp's HPE_* codes, Beast's
+/// `http::error`), not only the status, which many rules share.
+
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// Why the engine refused a request or closed a connection. Values are stable: new rules get
+/// new values at the end, none is ever renumbered. 0 means "no error".
+enum class errc : std::uint8_t {
+    // Request line (RFC 9112 §2–§3).
+    bare_lf = 1,              ///< a line ended by LF without CR (400)
+    bare_cr,                  ///< a CR not followed by LF (400, RFC 9112 §2.2)
+    too_many_empty_lines,     ///< CRLFs before the request line beyond the line limit (400)
+    request_line_too_long,    ///< the request line exceeds `max_request_line` (414)
+    invalid_method,           ///< the method is not a token (400)
+    invalid_percent_encoding, ///< "%" in the target not followed by two hex digits (400)
+    invalid_target,           ///< a request-target byte outside visible ASCII, or empty (400)
+    invalid_version,          ///< not `HTTP/DIGIT.DIGIT` (400)
+    unsupported_version,      ///< a version other than HTTP/1.0 and HTTP/1.1 (505)
+    // Field section (RFC 9112 §5).
+    header_section_too_large, ///< the field section exceeds `max_header_bytes` (431)
+    too_many_fields,          ///< more than `max_header_fields` field lines (431)
+    obs_fold,                 ///< a field line starting with whitespace (400, RFC 9112 §5.2)
+    invalid_field_name,       ///< not a token, or whitespace before the colon (400, §5.1)
+    invalid_field_value,      ///< CR, LF, NUL or another control byte in a value (400)
+    // Target forms and Host (RFC 9112 §3.2, RFC 9110 §7.2).
+    asterisk_form_not_options, ///< "*" with a method other than OPTIONS (400)
+    invalid_authority,         ///< a malformed authority-form or absolute-form authority (400)
+    unsupported_scheme,        ///< an absolute-form target that is not http(s) (400)
+    connect_without_authority, ///< CONNECT without an authority-form target (400)
+    missing_host,              ///< HTTP/1.1 without Host (400, RFC 9112 §3.2)
+    duplicate_host,            ///< more than one Host field (400)
+    invalid_host,              ///< Host is not `uri-host [":" port]` (400)
+    invalid_connection_option, ///< a Connection option that is not a token (400)
+    // Framing (RFC 9112 §6).
+    invalid_content_length,        ///< not 1*DIGIT, overflowing, or differing values (400)
+    transfer_encoding_with_length, ///< Transfer-Encoding and Content-Length together (400)
+    transfer_encoding_in_http10,   ///< Transfer-Encoding in an HTTP/1.0 request (400)
+    invalid_transfer_encoding,     ///< malformed, or the final coding is not chunked (400)
+    unsupported_transfer_coding,   ///< a valid coding other than chunked (501)
+    unsupported_expectation,       ///< an Expect other than 100-continue (417)
+    // Chunked content (RFC 9112 §7.1).
+    invalid_chunk_size,        ///< a chunk size that is not 1*HEXDIG (400)
+    chunk_size_overflow,       ///< a chunk size over 64 bits (400)
+    chunk_line_too_long,       ///< a chunk-size line with extensions over 4 KiB (400)
+    invalid_chunk_extension,   ///< chunk-ext syntax (400)
+    chunk_line_not_crlf,       ///< a chunk-size line not ended by CRLF (400)
+    chunk_data_not_crlf,       ///< chunk data not followed by CRLF (400)
+    invalid_trailer_field,     ///< a trailer field line that a head would refuse (400)
+    trailer_section_too_large, ///< the trailer section exceeds the header limits (431)
+    // Limits and timeouts enforced by the engine.
+    body_too_large,                  ///< content over `max_body_bytes` (413)
+    head_timeout,                    ///< no complete head within `header_timeout` (408)
+    body_timeout,                    ///< content slower than `min_body_rate` allows (408)
+    unknown_method,                  ///< a method the server does not know (501)
+    connect_not_supported,           ///< CONNECT: no tunnelling (501)
+    too_many_connections,            ///< `max_connections` reached (503)
+    too_many_connections_per_client, ///< `max_connections_per_client` reached (503)
+    handler_failed,                  ///< the handler threw or returned no final status (500)
+    // Chunked content, appended at the end so that no value above moves.
+    data_after_chunked_body, ///< a chunked decoder fed more bytes after its last chunk (400)
+};
+
+namespace detail {
+struct errc_info {
+    http::status status;
+    std::string_view message;
+};
+
+/// The status each rule is answered with, and its message. Indexed by the enum's value.
+[[nodiscard]] constexpr errc_info errc_table(errc e) noexcept {
+    using s = http::status;
+    switch (e) {
+    case errc::bare_lf: return {s::bad_request, "bare LF"};
+    case errc::bare_cr: return {s::bad_request, "bare CR"};
+    case errc::too_many_empty_lines:
+        return {s::bad_request, "too many empty lines before the request line"};
+    case errc::request_line_too_long: return {s::uri_too_long, "request line too long"};
+    case errc::invalid_method: return {s::bad_request, "invalid method"};
+    case errc::invalid_percent_encoding:
+        return {s::bad_request, "invalid percent-encoding in target"};
+    case errc::invalid_target: return {s::bad_request, "invalid request-target"};
+    case errc::invalid_version: return {s::bad_request, "invalid HTTP version"};
+    case errc::unsupported_version:
+        return {s::http_version_not_supported, "unsupported HTTP version"};
+    case errc::header_section_too_large:
+        return {s::request_header_fields_too_large, "header section too large"};
+    case errc::too_many_fields:
+        return {s::request_header_fields_too_large, "too many header fields"};
+    case errc::obs_fold: return {s::bad_request, "obs-fold or whitespace before a field line"};
+    case errc::invalid_field_name:
+        return {s::bad_request, "invalid field name or whitespace before colon"};
+    case errc::invalid_field_value: return {s::bad_request, "invalid byte in field value"};
+    case errc::asterisk_form_not_options:
+        return {s::bad_request, "asterisk-form target with a method other than OPTIONS"};
+    case errc::invalid_authority: return {s::bad_request, "invalid authority in request-target"};
+    case errc::unsupported_scheme: return {s::bad_request, "unsupported URI scheme"};
+    case errc::connect_without_authority:
+        return {s::bad_request, "CONNECT without authority-form target"};
+    case errc::missing_host: return {s::bad_request, "missing Host"};
+    case errc::duplicate_host: return {s::bad_request, "repeated Host"};
+    case errc::invalid_host: return {s::bad_request, "invalid Host"};
+    case errc::invalid_connection_option: return {s::bad_request, "invalid Connection option"};
+    case errc::invalid_content_length: return {s::bad_request, "invalid Content-Length"};
+    case errc::transfer_encoding_with_length:
+        return {s::bad_request, "Transfer-Encoding with Content-Length"};
+    case errc::transfer_encoding_in_http10:
+        return {s::bad_request, "Transfer-Encoding in HTTP/1.0"};
+    case errc::invalid_transfer_encoding:
+        return {s::bad_request, "Transfer-Encoding does not end in chunked"};
+    case errc::unsupported_transfer_coding:
+        return {s::not_implemented, "unsupported transfer coding"};
+    case errc::unsupported_expectation: return {s::expectation_failed, "unsupported expectation"};
+    case errc::invalid_chunk_size: return {s::bad_request, "invalid chunk size"};
+    case errc::chunk_size_overflow: return {s::bad_request, "chunk size overflow"};
+    case errc::chunk_line_too_long: return {s::bad_request, "chunk line too long"};
+    case errc::invalid_chunk_extension: return {s::bad_request, "invalid chunk extension"};
+    case errc::chunk_line_not_crlf: return {s::bad_request, "chunk size line not ended by CRLF"};
+    case errc::chunk_data_not_crlf: return {s::bad_request, "chunk data not followed by CRLF"};
+    case errc::invalid_trailer_field: return {s::bad_request, "invalid trailer field"};
+    case errc::trailer_section_too_large:
+        return {s::request_header_fields_too_large, "trailer section too large"};
+    case errc::body_too_large: return {s::content_too_large, "request content too large"};
+    case errc::head_timeout: return {s::request_timeout, "request head timeout"};
+    case errc::body_timeout: return {s::request_timeout, "request body too slow"};
+    case errc::unknown_method: return {s::not_implemented, "unknown method"};
+    case errc::connect_not_supported: return {s::not_implemented, "CONNECT is not supported"};
+    case errc::too_many_connections: return {s::service_unavailable, "max_connections reached"};
+    case errc::too_many_connections_per_client:
+        return {s::service_unavailable, "max_connections_per_client reached"};
+    case errc::handler_failed: return {s::internal_server_error, "handler failed"};
+    case errc::data_after_chunked_body:
+        return {s::bad_request, "data after the end of a chunked body"};
+    }
+    return {s::internal_server_error, "unknown error"};
+}
+} // namespace detail
+
+/// The status a rule is answered with (400, 408, 413, 414, 417, 431, 500, 501, 503, 505).
+[[nodiscard]] constexpr http::status status_of(errc e) noexcept {
+    return detail::errc_table(e).status;
+}
+/// A short, static description of the rule, for logs ("bare CR", "invalid Host").
+[[nodiscard]] constexpr std::string_view message_of(errc e) noexcept {
+    return detail::errc_table(e).message;
+}
+
+/// The category of `http::errc` error codes ("minihttp"). Thread-safe; a singleton.
+[[nodiscard]] inline const std::error_category& error_category() noexcept {
+    struct category final : std::error_category {
+        [[nodiscard]] const char* name() const noexcept override { return "minihttp"; }
+        [[nodiscard]] std::string message(int v) const override {
+            return std::string(message_of(static_cast<errc>(v)));
+        }
+    };
+    static const category instance;
+    return instance;
+}
+
+/// Makes `errc` usable as a `std::error_code` (found by argument-dependent lookup).
+[[nodiscard]] inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+MINIHTTP_NAMESPACE_END
+
+template <>
+struct std::is_error_code_enum<::MINIHTTP_NAMESPACE::errc> : std::true_type {};
+// end minihttp/error.hpp
+// begin minihttp/parser.hpp
+/// @file
+/// The request-head reader: a strict, zero-copy, allocation-free parser of request heads
+/// (RFC 9112 §2–§3, §5–§6). The chunked content decoder lives in <minihttp/chunked.hpp> and
+/// reads its trailer section with this file's field-line parser.
+///
+/// `parse_request` is a pure function of its input: no I/O, no clock. It re-parses from the start
+/// of the head each time it is called (as picohttpparser does); the engine only calls it again
+/// once a new line has arrived, so a slow client costs O(head size) per line, not per byte.
+///
+/// It is three steps, each readable alone: the request line (`detail::parse_request_line`), the
+/// field lines (`detail::parse_field_section`, one `detail::parse_field_line` per line), and the
+/// interpretation of what they say about the target and the framing (`detail::interpret_head`).
+/// Every refusal names its rule with an `http::errc`.
+
+
+#include <arpa/inet.h>
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <vector>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// Size limits applied while parsing a head. Defaults are those of DESIGN.md.
+struct parse_limits {
+    std::size_t max_request_line = 8192; ///< bytes of the request line without CRLF, else 414
+    std::size_t max_header_bytes = 8192; ///< bytes of the field section incl. CRLFs, else 431
+    std::size_t max_header_fields = 100; ///< field lines, else 431
+};
+
+enum class parse_status : std::uint8_t { complete, need_more, error };
+
+/// Outcome of a parse step. On `complete`, `consumed` is the size of the head (including any
+/// empty lines before it). On `error`, `code` names the rule that fired, `error` is the status to
+/// answer with (`status_of(code)`) and `reason` its static message (`message_of(code)`); the
+/// connection must then close, since the framing of anything after the error is unknown.
+struct parse_result {
+    parse_status state = parse_status::need_more;
+    std::size_t consumed = 0;
+    http::status error = http::status::ok;
+    std::string_view reason; ///< on error: a short static description, for logs
+    http::errc code{};       ///< on error: the rule that fired; 0 (no error) otherwise
+};
+
+namespace detail {
+
+/// True if `host` is a valid `uri-host [ ":" port ]` (RFC 9110 §7.2, RFC 3986 §3.2.2): a
+/// reg-name, an IPv4 address, or a bracketed IPv6 / IPvFuture literal, then an optional port.
+/// An empty host is refused: an "http" URI must have one (RFC 9110 §4.2.1).
+/// With `require_port`, the port must be present and non-empty (CONNECT's authority-form).
+[[nodiscard]] inline bool valid_authority(std::string_view a, bool require_port = false) noexcept {
+    std::string_view host = a, port;
+    bool has_port = false;
+    if (!a.empty() && a.front() == '[') {
+        const auto close = a.find(']');
+        if (close == std::string_view::npos) return false;
+        host = a.substr(0, close + 1);
+        const auto rest = a.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') return false;
+            port = rest.substr(1);
+            has_port = true;
+        }
+        const auto inner = host.substr(1, host.size() - 2);
+        if (inner.empty()) return false;
+        if (inner.front() == 'v' || inner.front() == 'V') {
+            // IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+            std::size_t i = 1;
+            while (i < inner.size() && is_hex(inner[i])) ++i;
+            if (i == 1 || i >= inner.size() || inner[i] != '.' || i + 1 == inner.size())
+                return false;
+            for (++i; i < inner.size(); ++i)
+                if (!is(inner[i], cc_reg_name) && inner[i] != ':') return false;
+        } else {
+            // IPv6address has only HEXDIG, ":" and "." (RFC 3986 §3.2.2). Checked before
+            // inet_pton, which would stop at a NUL and accept "[::1\0junk]".
+            if (inner.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
+                return false;
+            char buf[INET6_ADDRSTRLEN + 1];
+            if (inner.size() >= sizeof buf) return false;
+            std::memcpy(buf, inner.data(), inner.size());
+            buf[inner.size()] = '\0';
+            in6_addr addr{};
+            if (inet_pton(AF_INET6, buf, &addr) != 1) return false;
+        }
+    } else {
+        const auto colon = a.find(':');
+        if (colon != std::string_view::npos) {
+            host = a.substr(0, colon);
+            port = a.substr(colon + 1);
+            has_port = true;
+        }
+        if (host.empty()) return false;
+        for (std::size_t i = 0; i < host.size(); ++i) {
+            if (host[i] == '%') {
+                if (i + 2 >= host.size() || !is_hex(host[i + 1]) || !is_hex(host[i + 2]))
+                    return false;
+                i += 2;
+            } else if (!is(host[i], cc_reg_name)) {
+                return false;
+            }
+        }
+    }
+    if (require_port && port.empty()) return false;
+    (void)has_port;
+    if (port.size() > 5) return false;
+    for (char c : port)
+        if (!is_digit(c)) return false;
+    return true;
+}
+
+/// Parses one Content-Length field value into `out`, merging with a previous value when
+/// `seen` is set. Accepts a list of identical values ("42, 42"), which RFC 9110 §8.6 allows a
+/// recipient to collapse; anything that is not 1*DIGIT, an overflow, or differing values is
+/// invalid (a request-smuggling vector, RFC 9112 §6.3).
+[[nodiscard]] inline bool merge_content_length(std::string_view value, std::uint64_t& out,
+                                               bool& seen) noexcept {
+    bool any = false;
+    while (true) {
+        const auto comma = value.find(',');
+        const auto element = trim_ows(value.substr(0, comma));
+        std::uint64_t v = 0;
+        if (!parse_u64(element, v)) return false;
+        if (seen && v != out) return false;
+        out = v;
+        seen = any = true;
+        if (comma == std::string_view::npos) break;
+        value.remove_prefix(comma + 1);
+    }
+    return any;
+}
+
+/// Outcome of reading the Transfer-Encoding fields.
+struct transfer_coding_state {
+    bool any = false;          // at least one coding
+    bool chunked_seen = false; // "chunked" appeared
+    bool chunked_last = false; // the final coding is "chunked"
+    bool other = false;        // a coding other than chunked appeared
+    bool malformed = false;    // a syntax error, or chunked applied twice / with parameters
+};
+
+/// Folds one Transfer-Encoding field value into `st` (RFC 9112 §6.1):
+/// `#( token *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ) )`.
+inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& st) noexcept {
+    std::size_t i = 0;
+    const std::size_t n = v.size();
+    auto skip_ows = [&] {
+        while (i < n && is_ows(v[i])) ++i;
+    };
+    auto token = [&] {
+        const std::size_t s = i;
+        while (i < n && is_tchar(v[i])) ++i;
+        return v.substr(s, i - s);
+    };
+    while (true) {
+        skip_ows();
+        if (i == n) return;
+        if (v[i] == ',') { // empty list element: ignored (RFC 9110 §5.6.1)
+            ++i;
+            continue;
+        }
+        const auto coding = token();
+        if (coding.empty()) {
+            st.malformed = true;
+            return;
+        }
+        const bool is_chunked = iequals(coding, "chunked");
+        bool has_params = false;
+        skip_ows();
+        while (i < n && v[i] == ';') {
+            ++i;
+            skip_ows();
+            if (token().empty()) {
+                st.malformed = true;
+                return;
+            }
+            skip_ows();
+            if (i == n || v[i] != '=') {
+                st.malformed = true;
+                return;
+            }
+            ++i;
+            skip_ows();
+            if (i < n && v[i] == '"') {
+                ++i;
+                bool closed = false;
+                while (i < n) {
+                    const char c = v[i++];
+                    if (c == '"') {
+                        closed = true;
+                        break;
+                    }
+                    if (c == '\\') {
+                        if (i == n) break;
+                        ++i;
+                    }
+                }
+                if (!closed) {
+                    st.malformed = true;
+                    return;
+                }
+            } else if (token().empty()) {
+                st.malformed = true;
+                return;
+            }
+            has_params = true;
+            skip_ows();
+        }
+        if (i < n && v[i] != ',') {
+            st.malformed = true;
+            return;
+        }
+        st.any = true;
+        if (is_chunked) {
+            // A sender MUST NOT apply chunked more than once (RFC 9112 §6.1); it has no parameters.
+            if (st.chunked_seen || has_params) st.malformed = true;
+            st.chunked_seen = true;
+            st.chunked_last = true;
+        } else {
+            st.other = true;
+            st.chunked_last = false;
+        }
+        if (i == n) return;
+        ++i; // ','
+    }
+}
+
+/// The result that refuses a head for rule `e`: status and reason both come from `e`, so the
+/// three can never disagree.
+[[nodiscard]] constexpr parse_result parse_failure(errc e) noexcept {
+    return {parse_status::error, 0, status_of(e), message_of(e), e};
+}
+
+/// The result of a step (or the whole head) that read `consumed` bytes; no status, no code.
+[[nodiscard]] constexpr parse_result parse_complete(std::size_t consumed) noexcept {
+    return {parse_status::complete, consumed, status::ok, {}, {}};
+}
+
+/// What `parse_field_line` found at its position.
+enum class field_line_kind : std::uint8_t {
+    field,       ///< a complete field line; `field` and `next` are set
+    section_end, ///< the empty line (CRLF) that ends a field section; `next` is set
+    need_more,   ///< the input ends inside the line, which is valid so far
+    error,       ///< `code` names the rule, `at` the first byte that broke it
+};
+
+/// One field line, or why there is none yet. Views point into the parsed input.
+struct field_line {
+    field_line_kind kind = field_line_kind::need_more;
+    errc code{};
+    const char* next = nullptr; ///< the byte after the line's CRLF
+    const char* at = nullptr;   ///< on error: the offending byte
+    header_field field;         ///< name as received, value without surrounding OWS
+};
+
+/// Parses the one line that starts at `p`: a field line, or the empty line ending the section.
+/// The head and the chunked trailer section (RFC 9112 §7.1.2: a trailer section is a field
+/// section) both read their lines here, so they accept and refuse exactly the same bytes. It
+/// keeps no state and applies no limit (each caller applies its own). Never reads at or past
+/// `end`.
+[[nodiscard]] inline field_line parse_field_line(const char* p, const char* end) noexcept {
+    const auto fail = [](const char* at, errc e) {
+        return field_line{field_line_kind::error, e, nullptr, at, {}};
+    };
+    field_line r;
+    if (p == end) return r;
+    if (*p == '\r') {
+        if (p + 1 == end) return r;
+        if (p[1] != '\n') return fail(p + 1, errc::bare_cr); // RFC 9112 §2.2
+        r.kind = field_line_kind::section_end;
+        r.next = p + 2;
+        return r;
+    }
+    // We require CRLF: a bare LF is a line end some recipients see and others don't (§2.2).
+    if (*p == '\n') return fail(p, errc::bare_lf);
+    // A line starting with whitespace is obs-fold, or whitespace between the start-line and the
+    // first field: both rejected (RFC 9112 §5.2, §2.2).
+    if (is_ows(*p)) return fail(p, errc::obs_fold);
+    // field-line = field-name ":" OWS field-value OWS (RFC 9112 §5); field-name = token.
+    const char* const name = p;
+    while (p < end && is_tchar(*p)) ++p;
+    if (p == end) return r;
+    // No whitespace is allowed between the field name and colon (RFC 9112 §5.1: MUST 400).
+    if (*p != ':' || p == name) return fail(p, errc::invalid_field_name);
+    const std::string_view field_name(name, static_cast<std::size_t>(p - name));
+    ++p;
+    while (p < end && is_ows(*p)) ++p;
+    const char* const value = p;
+    while (p < end && is(*p, cc_field_vchar)) ++p;
+    if (p == end || (*p == '\r' && p + 1 == end)) return r;
+    // CR, LF and NUL are never allowed in a value (RFC 9110 §5.5); nor other controls.
+    if (*p != '\r') return fail(p, *p == '\n' ? errc::bare_lf : errc::invalid_field_value);
+    if (p[1] != '\n') return fail(p + 1, errc::bare_cr);
+    const char* value_end = p;
+    while (value_end > value && is_ows(value_end[-1])) --value_end;
+    r.kind = field_line_kind::field;
+    r.next = p + 2;
+    r.field = {field_name, {value, static_cast<std::size_t>(value_end - value)}};
+    return r;
+}
+
+/// Parses the request line at the start of `in` into `out` (RFC 9112 §3). On `complete`,
+/// `consumed` is the line's size with its CRLF.
+///
+/// request-line = method SP request-target SP HTTP-version CRLF. We accept exactly one SP as
+/// separator: the lenient whitespace parsing §3 allows is a smuggling risk.
+[[nodiscard]] inline parse_result parse_request_line(std::string_view in, const parse_limits& lim,
+                                                     request& out) noexcept {
+    const char* const line = in.data();
+    const char* const end = line + in.size();
+    const char* p = line;
+    const auto over = [&](const char* at) {
+        return static_cast<std::size_t>(at - line) > lim.max_request_line;
+    };
+    const auto more = [&] {
+        return over(end) ? parse_failure(errc::request_line_too_long) : parse_result{};
+    };
+    // A syntax error at byte `at` is answered 414 if the bytes before it are already over the
+    // limit (RFC 9112 §3: 414 for a request-target too long): a read that stopped right before
+    // `at` got 414, and the answer must not depend on how the stream was split into reads.
+    const auto fail_at = [&](const char* at, errc e) {
+        return parse_failure(over(at) ? errc::request_line_too_long : e);
+    };
+
+    while (p < end && is_tchar(*p)) ++p; // method = token
+    if (p == end) return more();
+    if (*p != ' ' || p == line) return fail_at(p, errc::invalid_method);
+    const std::string_view method(line, static_cast<std::size_t>(p - line));
+    ++p;
+
+    const char* const target_begin = p;
+    while (p < end && is(*p, cc_target)) {
+        if (*p == '%') { // pct-encoded = "%" HEXDIG HEXDIG (RFC 3986 §2.1)
+            for (const char* h = p + 1; h < p + 3; ++h) { // byte by byte, as reads deliver them
+                if (h == end) return more();
+                if (!is_hex(*h)) return fail_at(h, errc::invalid_percent_encoding);
+            }
+            p += 3;
+            continue;
+        }
+        ++p;
+    }
+    if (p == end) return more();
+    // Any byte outside visible ASCII (controls, SP inside, >= 0x80) or a fragment ends up here.
+    if (*p != ' ' || p == target_begin) return fail_at(p, errc::invalid_target);
+    const std::string_view target(target_begin, static_cast<std::size_t>(p - target_begin));
+    ++p;
+
+    // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
+    constexpr std::string_view proto = "HTTP/";
+    for (std::size_t i = 0; i < proto.size(); ++i, ++p) {
+        if (p == end) return more();
+        if (*p != proto[i]) return fail_at(p, errc::invalid_version);
+    }
+    // The byte where CRLF should start: an LF there is a bare LF, a CR there is bare when the
+    // next byte is not LF (RFC 9112 §2.2); anything else is not a version.
+    const auto line_end_error = [](const char* at) {
+        return *at == '\n' ? errc::bare_lf : *at == '\r' ? errc::bare_cr : errc::invalid_version;
+    };
+    if (end - p < 5) { // DIGIT "." DIGIT CR LF
+        for (const char* q = p; q < end; ++q) {
+            const auto k = q - p;
+            const bool ok = (k == 1) ? *q == '.' : (k == 3) ? *q == '\r' : is_digit(*q);
+            if (!ok) return fail_at(q, k == 3 ? line_end_error(q) : errc::invalid_version);
+        }
+        // A CR received last ends the line; it is not part of the request-line's length (the
+        // limit excludes CRLF, RFC 9112 §3), else a line of exactly the limit would get 414
+        // when a read happens to stop between its CR and LF.
+        if (end - p == 4 && !over(p + 3)) return parse_result{};
+        return more();
+    }
+    if (!is_digit(p[0]) || p[1] != '.' || !is_digit(p[2]) || p[3] != '\r' || p[4] != '\n') {
+        // The first wrong byte; a wrong LF counts from the CR, which the limit excludes.
+        if (!is_digit(p[0])) return fail_at(p, errc::invalid_version);
+        if (p[1] != '.') return fail_at(p + 1, errc::invalid_version);
+        if (!is_digit(p[2])) return fail_at(p + 2, errc::invalid_version);
+        return fail_at(p + 3, line_end_error(p + 3));
+    }
+    if (over(p + 3)) return parse_failure(errc::request_line_too_long);
+    const auto major = static_cast<unsigned>(p[0] - '0');
+    const auto minor = static_cast<unsigned>(p[2] - '0');
+    if (major != 1 || minor > 1) return parse_failure(errc::unsupported_version);
+    request_access::set_line(out, method, target, minor);
+    return parse_complete(static_cast<std::size_t>(p + 5 - line));
+}
+
+/// Parses the field lines at the start of `in`, up to and including the empty line, appending
+/// them to `fields` (RFC 9112 §5). On `complete`, `consumed` is the section's size.
+[[nodiscard]] inline parse_result parse_field_section(std::string_view in, const parse_limits& lim,
+                                                      std::vector<header_field>& fields) {
+    const char* const begin = in.data();
+    const char* const end = begin + in.size();
+    const auto over = [&](const char* at) {
+        return static_cast<std::size_t>(at - begin) > lim.max_header_bytes;
+    };
+    const char* p = begin;
+    for (;;) {
+        const field_line line = parse_field_line(p, end);
+        switch (line.kind) {
+        case field_line_kind::need_more:
+            return over(end) ? parse_failure(errc::header_section_too_large) : parse_result{};
+        case field_line_kind::error:
+            // As for the request line: a syntax error past the limit is answered as a read
+            // stopping before it was, 431 (RFC 6585 §5), whatever the split into reads.
+            return parse_failure(over(line.at) ? errc::header_section_too_large : line.code);
+        case field_line_kind::section_end:
+            if (over(line.next)) return parse_failure(errc::header_section_too_large);
+            return parse_complete(static_cast<std::size_t>(line.next - begin));
+        case field_line_kind::field:
+            // Bytes first: a read that stopped inside this line saw the byte limit only.
+            if (over(line.next)) return parse_failure(errc::header_section_too_large);
+            if (fields.size() >= lim.max_header_fields) return parse_failure(errc::too_many_fields);
+            fields.push_back(line.field);
+            p = line.next;
+            break;
+        }
+    }
+}
+
+/// Classifies the request-target (RFC 9112 §3.2) and stores its parts in `out`; returns the
+/// rule it breaks, or `errc{}`. Runs after the field lines, so the line's syntax is known good.
+[[nodiscard]] inline errc resolve_target_form(request& out) noexcept {
+    const std::string_view target = out.target();
+    const http::method m = out.method();
+    if (target == "*") {
+        if (m != http::method::options) return errc::asterisk_form_not_options; // §3.2.4
+        request_access::set_target_parts(out, target_form::asterisk, target, {}, {});
+    } else if (target.front() == '/') {
+        const auto q = target.find('?');
+        request_access::set_target_parts(
+            out, target_form::origin, target.substr(0, q),
+            q == std::string_view::npos ? std::string_view{} : target.substr(q + 1), {});
+    } else if (m == http::method::connect) {
+        if (!valid_authority(target, true)) return errc::invalid_authority; // §3.2.3
+        request_access::set_target_parts(out, target_form::authority, {}, {}, target);
+    } else {
+        // absolute-form = scheme "://" authority path-abempty [ "?" query ]; only http(s).
+        const auto colon = target.find("://");
+        if (colon == std::string_view::npos) return errc::invalid_target;
+        const auto scheme = target.substr(0, colon);
+        if (!iequals(scheme, "http") && !iequals(scheme, "https")) return errc::unsupported_scheme;
+        auto rest = target.substr(colon + 3);
+        const auto auth_end = rest.find_first_of("/?");
+        const auto authority = rest.substr(0, auth_end);
+        // userinfo in an http(s) URI is treated as an error (RFC 9110 §4.2.4).
+        if (authority.find('@') != std::string_view::npos || !valid_authority(authority))
+            return errc::invalid_authority;
+        rest = auth_end == std::string_view::npos ? std::string_view{} : rest.substr(auth_end);
+        const auto q = rest.find('?');
+        std::string_view path = rest.substr(0, q);
+        if (path.empty()) path = "/";
+        request_access::set_target_parts(
+            out, target_form::absolute, path,
+            q == std::string_view::npos ? std::string_view{} : rest.substr(q + 1), authority);
+    }
+    if (m == http::method::connect && out.form() != target_form::authority)
+        return errc::connect_without_authority;
+    return {};
+}
+
+/// The fields that decide the host, the framing and the connection's persistence, gathered in
+/// one pass over the field lines; judged afterwards by `apply_framing`.
+struct framing_fields {
+    std::size_t host_count = 0;
+    std::string_view host;
+    std::uint64_t content_length = 0;
+    bool has_cl = false, cl_invalid = false;
+    bool has_te = false;
+    transfer_coding_state te;
+    bool conn_close = false, conn_keep_alive = false, conn_invalid = false;
+    bool expect_continue = false, expect_other = false;
+};
+
+/// Reads Host, Content-Length, Transfer-Encoding, Connection and Expect from `fields`. The
+/// switch on the first letter keeps the common case (no framing field) to one comparison.
+[[nodiscard]] inline framing_fields
+collect_framing_fields(std::span<const header_field> fields) noexcept {
+    framing_fields f;
+    for (const auto& field : fields) {
+        const std::string_view v = field.value;
+        switch (ascii_lower(field.name.front())) {
+        case 'h':
+            if (iequals(field.name, "host")) {
+                ++f.host_count;
+                f.host = v;
+            }
+            break;
+        case 'c':
+            if (iequals(field.name, "content-length")) {
+                if (!merge_content_length(v, f.content_length, f.has_cl)) f.cl_invalid = true;
+            } else if (iequals(field.name, "connection")) {
+                for_each_list_element(v, [&](std::string_view opt) {
+                    if (!is_token(opt))
+                        f.conn_invalid = true;
+                    else if (iequals(opt, "close"))
+                        f.conn_close = true;
+                    else if (iequals(opt, "keep-alive"))
+                        f.conn_keep_alive = true;
+                    return true;
+                });
+            }
+            break;
+        case 't':
+            if (iequals(field.name, "transfer-encoding")) {
+                f.has_te = true;
+                merge_transfer_encoding(v, f.te);
+            }
+            break;
+        case 'e':
+            if (iequals(field.name, "expect")) {
+                for_each_list_element(v, [&](std::string_view e) {
+                    if (iequals(e, "100-continue"))
+                        f.expect_continue = true;
+                    else
+                        f.expect_other = true;
+                    return true;
+                });
+            }
+            break;
+        default: break;
+        }
+    }
+    return f;
+}
+
+/// Judges the gathered fields in a fixed order (Host, Connection, framing, Expect: the order
+/// decides the code when several rules break) and stores the host and framing in `out`;
+/// returns the first rule broken, or `errc{}`.
+[[nodiscard]] inline errc apply_framing(request& out, const framing_fields& f) noexcept {
+    const unsigned minor = out.version_minor();
+    // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, with several, or an invalid one.
+    if (f.host_count > 1) return errc::duplicate_host;
+    if (f.host_count == 0 && minor == 1) return errc::missing_host;
+    if (f.host_count == 1 && !valid_authority(f.host)) return errc::invalid_host;
+    // §3.2.2: an absolute-form target's authority overrides Host (authority-form has its own).
+    if (out.form() != target_form::absolute && out.form() != target_form::authority)
+        request_access::set_host(out, f.host);
+    if (f.conn_invalid) return errc::invalid_connection_option; // RFC 9110 §7.6.1: tokens
+
+    bool chunked = false;
+    if (f.has_te) {
+        // RFC 9112 §6.1: TE in HTTP/1.0 means faulty framing; with Content-Length it is a
+        // smuggling attempt (§6.3 allows processing, but closing with 400 is the safe reading).
+        if (minor == 0) return errc::transfer_encoding_in_http10;
+        if (f.has_cl || f.cl_invalid) return errc::transfer_encoding_with_length;
+        // §6.3: a request whose final coding is not chunked is refused with 400.
+        if (f.te.malformed || !f.te.any || !f.te.chunked_last)
+            return errc::invalid_transfer_encoding;
+        if (f.te.other) return errc::unsupported_transfer_coding; // §6.1: SHOULD 501
+        chunked = true;
+    } else if (f.cl_invalid) {
+        return errc::invalid_content_length; // §6.3 (5)
+    }
+    // RFC 9110 §10.1.1: an expectation other than 100-continue MAY be answered 417; HTTP/1.0
+    // requests' 100-continue is ignored.
+    if (f.expect_other) return errc::unsupported_expectation;
+    const bool keep_alive = minor == 1 ? !f.conn_close : (f.conn_keep_alive && !f.conn_close);
+    const bool has_body = chunked || f.content_length > 0;
+    request_access::set_framing(out, f.content_length, chunked, keep_alive,
+                                f.expect_continue && minor == 1 && has_body);
+    return {};
+}
+
+/// Interprets a syntactically valid head: the target's form, then Host and the framing fields.
+/// Returns the first rule broken, or `errc{}`.
+[[nodiscard]] inline errc interpret_head(request& out) noexcept {
+    if (const errc e = resolve_target_form(out); e != errc{}) return e;
+    return apply_framing(out, collect_framing_fields(out.headers()));
+}
+
+} // namespace detail
+
+/// Parses a request head from `in` into `out`.
+///
+/// Returns `complete` with the head's size, `need_more` when `in` holds a valid prefix, or
+/// `error` with the rule broken and the status to answer (400, 414, 417, 431, 501, 505) per
+/// DESIGN.md's input rules; the answer never depends on how the head was split into reads.
+/// The views stored in `out` point into `in`. Allocates only if `out` has room for fewer than
+/// `lim.max_header_fields` fields (a request reserves 32; the engine reserves the limit), and
+/// then throws nothing but std::bad_alloc. Thread-safety: pure; concurrent calls on distinct
+/// `out` objects are safe.
+[[nodiscard]] inline parse_result parse_request(std::string_view in, request& out,
+                                                const parse_limits& lim = {}) {
+    using detail::parse_failure;
+    detail::request_access::reset(out);
+    // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) received before the
+    // request-line. We ignore any number, bounded by the request-line limit.
+    std::size_t at = 0;
+    while (at < in.size() && (in[at] == '\r' || in[at] == '\n')) {
+        if (in[at] == '\n') return parse_failure(errc::bare_lf); // we require CRLF
+        if (at + 1 == in.size()) return {};
+        if (in[at + 1] != '\n') return parse_failure(errc::bare_cr);
+        at += 2;
+        if (at > lim.max_request_line) return parse_failure(errc::too_many_empty_lines);
+    }
+    const parse_result line = detail::parse_request_line(in.substr(at), lim, out);
+    if (line.state != parse_status::complete) return line;
+    at += line.consumed;
+    const parse_result fields =
+        detail::parse_field_section(in.substr(at), lim, detail::request_access::fields(out));
+    if (fields.state != parse_status::complete) return fields;
+    at += fields.consumed;
+    if (const errc e = detail::interpret_head(out); e != errc{}) return parse_failure(e);
+    return detail::parse_complete(at);
+}
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/parser.hpp
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+MINIHTTP_NAMESPACE_BEGIN
+
+/// Incremental decoder of the chunked transfer coding (RFC 9112 §7.1), trailers included.
+///
+/// Feed it raw bytes as they arrive; it writes the content to `out`, which may point into the
+/// same buffer as the input (in-place decoding: content is never longer than its framing), so
+/// the engine decodes a chunked body without a second buffer. Trailer fields are validated and
+/// discarded. Thread-safety: one decoder per request; not shared.
+class chunked_decoder {
+  public:
+    struct limits {
+        std::uint64_t max_body = 1u << 20; ///< decoded content bytes, else 413
+        std::size_t max_line = 4096;       ///< one chunk-size line with extensions, else 400
+        /// Trailer section incl. CRLFs, else 431. Counts a trailer line still held back
+        /// (see `decode`), so an endless line is refused once it passes the limit.
+        std::size_t max_trailer_bytes = 8192;
+        std::size_t max_trailer_fields = 100; ///< trailer field lines, else 431
+    };
+    /// Outcome of one `decode` call. On `error`, `code` names the rule that fired, `error` is
+    /// `status_of(code)` and `reason` is `message_of(code)`.
+    struct result {
+        parse_status state = parse_status::need_more;
+        std::size_t consumed = 0; ///< raw bytes used; pass the rest again (see `decode`)
+        std::size_t produced = 0; ///< content bytes written to `out`
+        http::status error = http::status::ok;
+        std::string_view reason; ///< on error: a short static description, for logs
+        http::errc code{};       ///< on error: the rule that fired; 0 (no error) otherwise
+    };
+
+    chunked_decoder() noexcept = default;
+    explicit chunked_decoder(const limits& l) noexcept : lim_(l) {}
+
+    /// Starts a new body with the same limits.
+    void reset() noexcept {
+        const limits l = lim_;
+        *this = chunked_decoder(l);
+    }
+    /// Content bytes decoded so far.
+    [[nodiscard]] std::uint64_t size() const noexcept { return total_; }
+    /// True once the last chunk is read and the trailer section is being read.
+    [[nodiscard]] bool in_trailers() const noexcept { return state_ == st::trailers; }
+    /// Bytes the trailer section may still take (held-back bytes included) before 431.
+    [[nodiscard]] std::size_t trailer_room() const noexcept {
+        return lim_.max_trailer_bytes - trailer_bytes_;
+    }
+
+    /// Decodes as much of `in` as possible. `out` must have room for `in.size()` bytes and may
+    /// alias `in` provided `out <= in.data()`. Returns `complete` once the last chunk and the
+    /// trailer section are read (`consumed` then stops right after them), `need_more`, or
+    /// `error` with the rule broken and the status to answer (400, 413, 431); after an error
+    /// the connection closes, and every later call repeats the error.
+    ///
+    /// Re-feed contract: on `need_more`, `consumed` may be less than `in.size()`. Chunk lines
+    /// and data are always consumed whole, but in the trailer section a line is read only once
+    /// its CRLF has arrived: the bytes of an incomplete trailer line are left unconsumed, and
+    /// the caller passes them again, followed by the bytes that arrive next (the next call's
+    /// `in` starts at this call's `in.data() + consumed`; its `out` right after the content
+    /// produced so far). At most `max_trailer_bytes` are ever left unconsumed.
+    [[nodiscard]] result decode(std::string_view in, char* out) noexcept {
+        using detail::is;
+        using detail::is_ows;
+        using detail::is_tchar;
+        result r;
+        if (state_ == st::failed) return fail(r, 0, failure_);
+        std::size_t i = 0;
+        const std::size_t n = in.size();
+        while (i < n) {
+            if (state_ == st::data) {
+                const auto take =
+                    static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, n - i));
+                std::memmove(out + r.produced, in.data() + i, take);
+                r.produced += take;
+                remaining_ -= take;
+                i += take;
+                if (remaining_ == 0) state_ = st::data_cr;
+                continue;
+            }
+            if (state_ == st::trailers) return decode_trailers(in, i, r);
+            const char c = in[i];
+            ++i;
+            if (state_ < st::trailers && ++line_ > lim_.max_line)
+                return fail(r, i, errc::chunk_line_too_long);
+            // A bare LF in a chunk line ends it for a recipient that accepts one (RFC 9112
+            // §2.2); name that, whichever part of the line it interrupts.
+            const auto line_fail = [&](errc e) {
+                return fail(r, i, c == '\n' ? errc::chunk_line_not_crlf : e);
+            };
+            switch (state_) {
+            case st::size_first:
+            case st::size:
+                if (detail::is_hex(c)) {
+                    if (remaining_ > (UINT64_MAX >> 4))
+                        return fail(r, i, errc::chunk_size_overflow);
+                    remaining_ = (remaining_ << 4) | detail::hex_value(c);
+                    state_ = st::size;
+                    break;
+                }
+                if (state_ == st::size_first) return line_fail(errc::invalid_chunk_size);
+                if (remaining_ > lim_.max_body - total_) return fail(r, i, errc::body_too_large);
+                if (!after_size(c)) return line_fail(errc::invalid_chunk_size);
+                break;
+            case st::ext_bws_semi: // BWS before ";" or the end of the line
+                if (is_ows(c)) {
+                    ws_ = true;
+                } else if (c == ';') {
+                    state_ = st::ext_bws_name;
+                } else if (c == '\r' && !ws_) {
+                    state_ = st::size_lf;
+                } else {
+                    return line_fail(errc::invalid_chunk_extension);
+                }
+                break;
+            case st::ext_bws_eq: // BWS after a name: "=", ";" (no end of line after BWS)
+                if (c == '=')
+                    state_ = st::ext_bws_value;
+                else if (c == ';')
+                    state_ = st::ext_bws_name;
+                else if (!is_ows(c))
+                    return line_fail(errc::invalid_chunk_extension);
+                break;
+            case st::ext_bws_name:
+                if (is_tchar(c))
+                    state_ = st::ext_name;
+                else if (!is_ows(c))
+                    return line_fail(errc::invalid_chunk_extension);
+                break;
+            case st::ext_name:
+                if (is_tchar(c)) break;
+                if (c == '=')
+                    state_ = st::ext_bws_value;
+                else if (!after_ext_element(c))
+                    return line_fail(errc::invalid_chunk_extension);
+                break;
+            case st::ext_bws_value:
+                if (c == '"')
+                    state_ = st::ext_quoted;
+                else if (is_tchar(c))
+                    state_ = st::ext_token;
+                else if (!is_ows(c))
+                    return line_fail(errc::invalid_chunk_extension);
+                break;
+            case st::ext_token:
+                if (!is_tchar(c) && !after_ext_element(c))
+                    return line_fail(errc::invalid_chunk_extension);
+                break;
+            case st::ext_quoted: // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+                if (c == '"') {
+                    state_ = st::ext_bws_semi;
+                    ws_ = false;
+                } else if (c == '\\') {
+                    state_ = st::ext_quoted_pair;
+                } else if (!is(c, detail::cc_field_vchar)) {
+                    return line_fail(errc::invalid_chunk_extension);
+                }
+                break;
+            case st::ext_quoted_pair:
+                if (!is(c, detail::cc_field_vchar)) return line_fail(errc::invalid_chunk_extension);
+                state_ = st::ext_quoted;
+                break;
+            case st::size_lf:
+                if (c != '\n') return fail(r, i, errc::chunk_line_not_crlf);
+                line_ = 0;
+                if (remaining_ == 0) {
+                    state_ = st::trailers;
+                } else {
+                    total_ += remaining_;
+                    state_ = st::data;
+                }
+                break;
+            case st::data_cr: // chunk-data must end in CRLF
+                if (c != '\r') return fail(r, i, errc::chunk_data_not_crlf);
+                state_ = st::data_lf;
+                break;
+            case st::data_lf:
+                if (c != '\n') return fail(r, i, errc::chunk_data_not_crlf);
+                state_ = st::size_first;
+                line_ = 0;
+                break;
+            case st::done: return fail(r, i, errc::data_after_chunked_body);
+            case st::data:
+            case st::trailers:
+            case st::failed: break; // handled before the switch
+            }
+        }
+        r.consumed = i;
+        if (state_ == st::done) r.state = parse_status::complete;
+        return r;
+    }
+
+  private:
+    enum class st : std::uint8_t {
+        size_first,
+        size,
+        ext_bws_semi,
+        ext_bws_name,
+        ext_name,
+        ext_bws_eq,
+        ext_bws_value,
+        ext_token,
+        ext_quoted,
+        ext_quoted_pair,
+        size_lf,
+        data,
+        data_cr,
+        data_lf,
+        trailers,
+        done,
+        failed,
+    };
+
+    /// Fails with rule `e` for good; `consumed` counts the bytes read, the offending one too.
+    result fail(result r, std::size_t consumed, errc e) noexcept {
+        state_ = st::failed;
+        failure_ = e;
+        r.state = parse_status::error;
+        r.consumed = consumed;
+        r.error = status_of(e);
+        r.reason = message_of(e);
+        r.code = e;
+        return r;
+    }
+
+    /// Reads the trailer section from `in[i]` on: `*( field-line CRLF ) CRLF` (RFC 9112 §7.1.2),
+    /// one whole line at a time with the head's field-line parser. An incomplete line stays
+    /// unconsumed until its CRLF arrives (the re-feed contract of `decode`).
+    result decode_trailers(std::string_view in, std::size_t i, result r) noexcept {
+        const char* const base = in.data();
+        const char* const end = base + in.size();
+        for (;;) {
+            // Bytes the section may still take; the limit counts held-back bytes too, so that a
+            // line without end is refused as soon as it passes the limit, not buffered.
+            const std::size_t room = lim_.max_trailer_bytes - trailer_bytes_;
+            const auto too_large = [&] {
+                return fail(r, i + room + 1, errc::trailer_section_too_large);
+            };
+            const detail::field_line line = detail::parse_field_line(base + i, end);
+            switch (line.kind) {
+            case detail::field_line_kind::need_more:
+                if (in.size() - i > room) return too_large();
+                r.consumed = i;
+                return r;
+            case detail::field_line_kind::error: {
+                // As in the head: an error past the limit is answered as the limit, which a
+                // read stopping right before the error saw; the answer is split-independent.
+                const auto at = static_cast<std::size_t>(line.at - base);
+                if (at - i > room) return too_large();
+                return fail(r, at + 1, errc::invalid_trailer_field);
+            }
+            case detail::field_line_kind::field:
+            case detail::field_line_kind::section_end: break;
+            }
+            const auto len = static_cast<std::size_t>(line.next - (base + i));
+            if (len > room) return too_large();
+            trailer_bytes_ += len;
+            i += len;
+            if (line.kind == detail::field_line_kind::section_end) {
+                state_ = st::done;
+                r.state = parse_status::complete;
+                r.consumed = i;
+                return r;
+            }
+            // Counted when complete, as the head counts its field lines.
+            if (++trailer_fields_ > lim_.max_trailer_fields)
+                return fail(r, i, errc::trailer_section_too_large);
+        }
+    }
+
+    /// The byte after a chunk size's digits (RFC 9112 §7.1.1):
+    /// chunk-size [ chunk-ext ] CRLF, chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] )
+    bool after_size(char c) noexcept {
+        if (c == '\r') {
+            state_ = st::size_lf;
+        } else if (c == ';') {
+            state_ = st::ext_bws_name;
+        } else if (detail::is_ows(c)) {
+            state_ = st::ext_bws_semi;
+            ws_ = true;
+        } else {
+            return false;
+        }
+        return true;
+    }
+    /// After an extension name or token value: BWS, "=", ";" or the end of the line.
+    bool after_ext_element(char c) noexcept {
+        if (c == ';') {
+            state_ = st::ext_bws_name;
+        } else if (c == '\r') {
+            state_ = st::size_lf;
+        } else if (detail::is_ows(c)) {
+            state_ = (state_ == st::ext_name) ? st::ext_bws_eq : st::ext_bws_semi;
+            ws_ = true;
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    limits lim_{};
+    std::uint64_t remaining_ = 0;
+    std::uint64_t total_ = 0;
+    std::size_t line_ = 0;
+    std::size_t trailer_bytes_ = 0;
+    std::size_t trailer_fields_ = 0;
+    st state_ = st::size_first;
+    errc failure_{};
+    bool ws_ = false;
+};
+
+MINIHTTP_NAMESPACE_END
+// end minihttp/chunked.hpp
 // begin minihttp/conditional.hpp
 /// @file
 /// Validators, conditional requests, ranges and content-coding negotiation (RFC 9110 §5.6.7,
@@ -2148,181 +3264,6 @@ struct cookie {
 
 MINIHTTP_NAMESPACE_END
 // end minihttp/cookies.hpp
-// begin minihttp/error.hpp
-/// @file
-/// `http::errc`: a stable name for every rule the request reader and the engine enforce, with
-/// the status it is answered with and a short message; a `std::error_category` makes each one a
-/// `std::error_code`. Tests and logs name the rule that fired (llhttp's HPE_* codes, Beast's
-/// `http::error`), not only the status, which many rules share.
-
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <type_traits>
-
-MINIHTTP_NAMESPACE_BEGIN
-
-/// Why the engine refused a request or closed a connection. Values are stable: new rules get
-/// new values at the end, none is ever renumbered. 0 means "no error".
-enum class errc : std::uint8_t {
-    // Request line (RFC 9112 §2–§3).
-    bare_lf = 1,              ///< a line ended by LF without CR (400)
-    bare_cr,                  ///< a CR not followed by LF (400, RFC 9112 §2.2)
-    too_many_empty_lines,     ///< CRLFs before the request line beyond the line limit (400)
-    request_line_too_long,    ///< the request line exceeds `max_request_line` (414)
-    invalid_method,           ///< the method is not a token (400)
-    invalid_percent_encoding, ///< "%" in the target not followed by two hex digits (400)
-    invalid_target,           ///< a request-target byte outside visible ASCII, or empty (400)
-    invalid_version,          ///< not `HTTP/DIGIT.DIGIT` (400)
-    unsupported_version,      ///< a version other than HTTP/1.0 and HTTP/1.1 (505)
-    // Field section (RFC 9112 §5).
-    header_section_too_large, ///< the field section exceeds `max_header_bytes` (431)
-    too_many_fields,          ///< more than `max_header_fields` field lines (431)
-    obs_fold,                 ///< a field line starting with whitespace (400, RFC 9112 §5.2)
-    invalid_field_name,       ///< not a token, or whitespace before the colon (400, §5.1)
-    invalid_field_value,      ///< CR, LF, NUL or another control byte in a value (400)
-    // Target forms and Host (RFC 9112 §3.2, RFC 9110 §7.2).
-    asterisk_form_not_options, ///< "*" with a method other than OPTIONS (400)
-    invalid_authority,         ///< a malformed authority-form or absolute-form authority (400)
-    unsupported_scheme,        ///< an absolute-form target that is not http(s) (400)
-    connect_without_authority, ///< CONNECT without an authority-form target (400)
-    missing_host,              ///< HTTP/1.1 without Host (400, RFC 9112 §3.2)
-    duplicate_host,            ///< more than one Host field (400)
-    invalid_host,              ///< Host is not `uri-host [":" port]` (400)
-    invalid_connection_option, ///< a Connection option that is not a token (400)
-    // Framing (RFC 9112 §6).
-    invalid_content_length,        ///< not 1*DIGIT, overflowing, or differing values (400)
-    transfer_encoding_with_length, ///< Transfer-Encoding and Content-Length together (400)
-    transfer_encoding_in_http10,   ///< Transfer-Encoding in an HTTP/1.0 request (400)
-    invalid_transfer_encoding,     ///< malformed, or the final coding is not chunked (400)
-    unsupported_transfer_coding,   ///< a valid coding other than chunked (501)
-    unsupported_expectation,       ///< an Expect other than 100-continue (417)
-    // Chunked content (RFC 9112 §7.1).
-    invalid_chunk_size,        ///< a chunk size that is not 1*HEXDIG (400)
-    chunk_size_overflow,       ///< a chunk size over 64 bits (400)
-    chunk_line_too_long,       ///< a chunk-size line with extensions over 4 KiB (400)
-    invalid_chunk_extension,   ///< chunk-ext syntax (400)
-    chunk_line_not_crlf,       ///< a chunk-size line not ended by CRLF (400)
-    chunk_data_not_crlf,       ///< chunk data not followed by CRLF (400)
-    invalid_trailer_field,     ///< a trailer field line that a head would refuse (400)
-    trailer_section_too_large, ///< the trailer section exceeds the header limits (431)
-    // Limits and timeouts enforced by the engine.
-    body_too_large,                  ///< content over `max_body_bytes` (413)
-    head_timeout,                    ///< no complete head within `header_timeout` (408)
-    body_timeout,                    ///< content slower than `min_body_rate` allows (408)
-    unknown_method,                  ///< a method the server does not know (501)
-    connect_not_supported,           ///< CONNECT: no tunnelling (501)
-    too_many_connections,            ///< `max_connections` reached (503)
-    too_many_connections_per_client, ///< `max_connections_per_client` reached (503)
-    handler_failed,                  ///< the handler threw or returned no final status (500)
-};
-
-namespace detail {
-struct errc_info {
-    http::status status;
-    std::string_view message;
-};
-
-/// The status each rule is answered with, and its message. Indexed by the enum's value.
-[[nodiscard]] constexpr errc_info errc_table(errc e) noexcept {
-    using s = http::status;
-    switch (e) {
-    case errc::bare_lf: return {s::bad_request, "bare LF"};
-    case errc::bare_cr: return {s::bad_request, "bare CR"};
-    case errc::too_many_empty_lines:
-        return {s::bad_request, "too many empty lines before the request line"};
-    case errc::request_line_too_long: return {s::uri_too_long, "request line too long"};
-    case errc::invalid_method: return {s::bad_request, "invalid method"};
-    case errc::invalid_percent_encoding:
-        return {s::bad_request, "invalid percent-encoding in target"};
-    case errc::invalid_target: return {s::bad_request, "invalid request-target"};
-    case errc::invalid_version: return {s::bad_request, "invalid HTTP version"};
-    case errc::unsupported_version:
-        return {s::http_version_not_supported, "unsupported HTTP version"};
-    case errc::header_section_too_large:
-        return {s::request_header_fields_too_large, "header section too large"};
-    case errc::too_many_fields:
-        return {s::request_header_fields_too_large, "too many header fields"};
-    case errc::obs_fold: return {s::bad_request, "obs-fold or whitespace before a field line"};
-    case errc::invalid_field_name:
-        return {s::bad_request, "invalid field name or whitespace before colon"};
-    case errc::invalid_field_value: return {s::bad_request, "invalid byte in field value"};
-    case errc::asterisk_form_not_options:
-        return {s::bad_request, "asterisk-form target with a method other than OPTIONS"};
-    case errc::invalid_authority: return {s::bad_request, "invalid authority in request-target"};
-    case errc::unsupported_scheme: return {s::bad_request, "unsupported URI scheme"};
-    case errc::connect_without_authority:
-        return {s::bad_request, "CONNECT without authority-form target"};
-    case errc::missing_host: return {s::bad_request, "missing Host"};
-    case errc::duplicate_host: return {s::bad_request, "repeated Host"};
-    case errc::invalid_host: return {s::bad_request, "invalid Host"};
-    case errc::invalid_connection_option: return {s::bad_request, "invalid Connection option"};
-    case errc::invalid_content_length: return {s::bad_request, "invalid Content-Length"};
-    case errc::transfer_encoding_with_length:
-        return {s::bad_request, "Transfer-Encoding with Content-Length"};
-    case errc::transfer_encoding_in_http10:
-        return {s::bad_request, "Transfer-Encoding in HTTP/1.0"};
-    case errc::invalid_transfer_encoding:
-        return {s::bad_request, "Transfer-Encoding does not end in chunked"};
-    case errc::unsupported_transfer_coding:
-        return {s::not_implemented, "unsupported transfer coding"};
-    case errc::unsupported_expectation: return {s::expectation_failed, "unsupported expectation"};
-    case errc::invalid_chunk_size: return {s::bad_request, "invalid chunk size"};
-    case errc::chunk_size_overflow: return {s::bad_request, "chunk size overflow"};
-    case errc::chunk_line_too_long: return {s::bad_request, "chunk line too long"};
-    case errc::invalid_chunk_extension: return {s::bad_request, "invalid chunk extension"};
-    case errc::chunk_line_not_crlf: return {s::bad_request, "chunk size line not ended by CRLF"};
-    case errc::chunk_data_not_crlf: return {s::bad_request, "chunk data not followed by CRLF"};
-    case errc::invalid_trailer_field: return {s::bad_request, "invalid trailer field"};
-    case errc::trailer_section_too_large:
-        return {s::request_header_fields_too_large, "trailer section too large"};
-    case errc::body_too_large: return {s::content_too_large, "request content too large"};
-    case errc::head_timeout: return {s::request_timeout, "request head timeout"};
-    case errc::body_timeout: return {s::request_timeout, "request body too slow"};
-    case errc::unknown_method: return {s::not_implemented, "unknown method"};
-    case errc::connect_not_supported: return {s::not_implemented, "CONNECT is not supported"};
-    case errc::too_many_connections: return {s::service_unavailable, "max_connections reached"};
-    case errc::too_many_connections_per_client:
-        return {s::service_unavailable, "max_connections_per_client reached"};
-    case errc::handler_failed: return {s::internal_server_error, "handler failed"};
-    }
-    return {s::internal_server_error, "unknown error"};
-}
-} // namespace detail
-
-/// The status a rule is answered with (400, 408, 413, 414, 417, 431, 500, 501, 503, 505).
-[[nodiscard]] constexpr http::status status_of(errc e) noexcept {
-    return detail::errc_table(e).status;
-}
-/// A short, static description of the rule, for logs ("bare CR", "invalid Host").
-[[nodiscard]] constexpr std::string_view message_of(errc e) noexcept {
-    return detail::errc_table(e).message;
-}
-
-/// The category of `http::errc` error codes ("minihttp"). Thread-safe; a singleton.
-[[nodiscard]] inline const std::error_category& error_category() noexcept {
-    struct category final : std::error_category {
-        [[nodiscard]] const char* name() const noexcept override { return "minihttp"; }
-        [[nodiscard]] std::string message(int v) const override {
-            return std::string(message_of(static_cast<errc>(v)));
-        }
-    };
-    static const category instance;
-    return instance;
-}
-
-/// Makes `errc` usable as a `std::error_code` (found by argument-dependent lookup).
-[[nodiscard]] inline std::error_code make_error_code(errc e) noexcept {
-    return {static_cast<int>(e), error_category()};
-}
-
-MINIHTTP_NAMESPACE_END
-
-template <>
-struct std::is_error_code_enum<::MINIHTTP_NAMESPACE::errc> : std::true_type {};
-// end minihttp/error.hpp
 // begin minihttp/json.hpp
 /// @file
 /// A strict validator of JSON texts (RFC 8259), for request bodies that are stored as received
@@ -2830,831 +3771,6 @@ struct server_options {
 
 MINIHTTP_NAMESPACE_END
 // end minihttp/options.hpp
-// begin minihttp/parser.hpp
-/// @file
-/// The request reader: a strict, zero-copy, allocation-free parser of request heads
-/// (RFC 9112 §2–§3, §5–§6) and an incremental decoder of chunked request content (§7.1).
-///
-/// Both are pure functions of their input: no I/O, no clock. The head parser re-parses from the
-/// start of the head each time it is called (as picohttpparser does); the engine only calls it
-/// again once a new line has arrived, so a slow client costs O(head size) per line, not per byte.
-
-
-#include <arpa/inet.h>
-
-#include <algorithm>
-#include <cstdint>
-#include <cstring>
-#include <string_view>
-
-MINIHTTP_NAMESPACE_BEGIN
-
-namespace detail { // SHIM until the parser branch lands
-inline http::errc errc_guess_shim(http::status s, std::string_view why) {
-    for (int v = 1; v <= 50; ++v)
-        if (message_of(static_cast<http::errc>(v)) == why && status_of(static_cast<http::errc>(v)) == s) return static_cast<http::errc>(v);
-    for (int v = 1; v <= 50; ++v)
-        if (status_of(static_cast<http::errc>(v)) == s) return static_cast<http::errc>(v);
-    return http::errc::bare_cr;
-}
-}
-/// Size limits applied while parsing a head. Defaults are those of DESIGN.md.
-struct parse_limits {
-    std::size_t max_request_line = 8192; ///< bytes of the request line without CRLF, else 414
-    std::size_t max_header_bytes = 8192; ///< bytes of the field section incl. CRLFs, else 431
-    std::size_t max_header_fields = 100; ///< field lines, else 431
-};
-
-enum class parse_status : std::uint8_t { complete, need_more, error };
-
-/// Outcome of a parse step. On `complete`, `consumed` is the size of the head (including any
-/// empty lines before it). On `error`, `error` is the status to answer with; the connection must
-/// then close, since the framing of anything after the error is unknown.
-struct parse_result {
-    parse_status state = parse_status::need_more;
-    std::size_t consumed = 0;
-    http::status error = http::status::ok;
-    std::string_view reason; ///< on error: a short static description, for logs
-    http::errc code{};       ///< on error: the rule that fired
-};
-
-namespace detail {
-
-/// True if `host` is a valid `uri-host [ ":" port ]` (RFC 9110 §7.2, RFC 3986 §3.2.2): a
-/// reg-name, an IPv4 address, or a bracketed IPv6 / IPvFuture literal, then an optional port.
-/// An empty host is refused: an "http" URI must have one (RFC 9110 §4.2.1).
-/// With `require_port`, the port must be present and non-empty (CONNECT's authority-form).
-[[nodiscard]] inline bool valid_authority(std::string_view a, bool require_port = false) noexcept {
-    std::string_view host = a, port;
-    bool has_port = false;
-    if (!a.empty() && a.front() == '[') {
-        const auto close = a.find(']');
-        if (close == std::string_view::npos) return false;
-        host = a.substr(0, close + 1);
-        const auto rest = a.substr(close + 1);
-        if (!rest.empty()) {
-            if (rest.front() != ':') return false;
-            port = rest.substr(1);
-            has_port = true;
-        }
-        const auto inner = host.substr(1, host.size() - 2);
-        if (inner.empty()) return false;
-        if (inner.front() == 'v' || inner.front() == 'V') {
-            // IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
-            std::size_t i = 1;
-            while (i < inner.size() && is_hex(inner[i])) ++i;
-            if (i == 1 || i >= inner.size() || inner[i] != '.' || i + 1 == inner.size())
-                return false;
-            for (++i; i < inner.size(); ++i)
-                if (!is(inner[i], cc_reg_name) && inner[i] != ':') return false;
-        } else {
-            // IPv6address has only HEXDIG, ":" and "." (RFC 3986 §3.2.2). Checked before
-            // inet_pton, which would stop at a NUL and accept "[::1\0junk]".
-            if (inner.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
-                return false;
-            char buf[INET6_ADDRSTRLEN + 1];
-            if (inner.size() >= sizeof buf) return false;
-            std::memcpy(buf, inner.data(), inner.size());
-            buf[inner.size()] = '\0';
-            in6_addr addr{};
-            if (inet_pton(AF_INET6, buf, &addr) != 1) return false;
-        }
-    } else {
-        const auto colon = a.find(':');
-        if (colon != std::string_view::npos) {
-            host = a.substr(0, colon);
-            port = a.substr(colon + 1);
-            has_port = true;
-        }
-        if (host.empty()) return false;
-        for (std::size_t i = 0; i < host.size(); ++i) {
-            if (host[i] == '%') {
-                if (i + 2 >= host.size() || !is_hex(host[i + 1]) || !is_hex(host[i + 2]))
-                    return false;
-                i += 2;
-            } else if (!is(host[i], cc_reg_name)) {
-                return false;
-            }
-        }
-    }
-    if (require_port && port.empty()) return false;
-    (void)has_port;
-    if (port.size() > 5) return false;
-    for (char c : port)
-        if (!is_digit(c)) return false;
-    return true;
-}
-
-/// Parses one Content-Length field value into `out`, merging with a previous value when
-/// `seen` is set. Accepts a list of identical values ("42, 42"), which RFC 9110 §8.6 allows a
-/// recipient to collapse; anything that is not 1*DIGIT, an overflow, or differing values is
-/// invalid (a request-smuggling vector, RFC 9112 §6.3).
-[[nodiscard]] inline bool merge_content_length(std::string_view value, std::uint64_t& out,
-                                               bool& seen) noexcept {
-    bool any = false;
-    while (true) {
-        const auto comma = value.find(',');
-        const auto element = trim_ows(value.substr(0, comma));
-        std::uint64_t v = 0;
-        if (!parse_u64(element, v)) return false;
-        if (seen && v != out) return false;
-        out = v;
-        seen = any = true;
-        if (comma == std::string_view::npos) break;
-        value.remove_prefix(comma + 1);
-    }
-    return any;
-}
-
-/// Outcome of reading the Transfer-Encoding fields.
-struct transfer_coding_state {
-    bool any = false;          // at least one coding
-    bool chunked_seen = false; // "chunked" appeared
-    bool chunked_last = false; // the final coding is "chunked"
-    bool other = false;        // a coding other than chunked appeared
-    bool malformed = false;    // a syntax error, or chunked applied twice / with parameters
-};
-
-/// Folds one Transfer-Encoding field value into `st` (RFC 9112 §6.1):
-/// `#( token *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ) )`.
-inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& st) noexcept {
-    std::size_t i = 0;
-    const std::size_t n = v.size();
-    auto skip_ows = [&] {
-        while (i < n && is_ows(v[i])) ++i;
-    };
-    auto token = [&] {
-        const std::size_t s = i;
-        while (i < n && is_tchar(v[i])) ++i;
-        return v.substr(s, i - s);
-    };
-    while (true) {
-        skip_ows();
-        if (i == n) return;
-        if (v[i] == ',') { // empty list element: ignored (RFC 9110 §5.6.1)
-            ++i;
-            continue;
-        }
-        const auto coding = token();
-        if (coding.empty()) {
-            st.malformed = true;
-            return;
-        }
-        const bool is_chunked = iequals(coding, "chunked");
-        bool has_params = false;
-        skip_ows();
-        while (i < n && v[i] == ';') {
-            ++i;
-            skip_ows();
-            if (token().empty()) {
-                st.malformed = true;
-                return;
-            }
-            skip_ows();
-            if (i == n || v[i] != '=') {
-                st.malformed = true;
-                return;
-            }
-            ++i;
-            skip_ows();
-            if (i < n && v[i] == '"') {
-                ++i;
-                bool closed = false;
-                while (i < n) {
-                    const char c = v[i++];
-                    if (c == '"') {
-                        closed = true;
-                        break;
-                    }
-                    if (c == '\\') {
-                        if (i == n) break;
-                        ++i;
-                    }
-                }
-                if (!closed) {
-                    st.malformed = true;
-                    return;
-                }
-            } else if (token().empty()) {
-                st.malformed = true;
-                return;
-            }
-            has_params = true;
-            skip_ows();
-        }
-        if (i < n && v[i] != ',') {
-            st.malformed = true;
-            return;
-        }
-        st.any = true;
-        if (is_chunked) {
-            // A sender MUST NOT apply chunked more than once (RFC 9112 §6.1); it has no parameters.
-            if (st.chunked_seen || has_params) st.malformed = true;
-            st.chunked_seen = true;
-            st.chunked_last = true;
-        } else {
-            st.other = true;
-            st.chunked_last = false;
-        }
-        if (i == n) return;
-        ++i; // ','
-    }
-}
-
-} // namespace detail
-
-/// Parses a request head from `in` into `out`.
-///
-/// Returns `complete` with the head's size, `need_more` when `in` holds a valid prefix, or
-/// `error` with the status to answer (400, 414, 417, 431, 501, 505) per DESIGN.md's input rules.
-/// The views stored in `out` point into `in`. Allocates only if `out` has room for fewer than
-/// `lim.max_header_fields` fields (a request reserves 32; the engine reserves the limit), and
-/// then throws nothing but std::bad_alloc. Thread-safety: pure; concurrent calls on distinct
-/// `out` objects are safe.
-[[nodiscard]] inline parse_result parse_request(std::string_view in, request& out,
-                                                const parse_limits& lim = {}) {
-    using detail::is;
-    using detail::is_ows;
-    using detail::is_tchar;
-    using detail::request_access;
-
-    request_access::reset(out);
-    const char* const begin = in.data();
-    const char* const end = begin + in.size();
-    const char* p = begin;
-    const auto fail = [](http::status s, std::string_view why) {
-        return parse_result{parse_status::error, 0, s, why, detail::errc_guess_shim(s, why)};
-    };
-    constexpr parse_result more{parse_status::need_more, 0, http::status::ok, {}};
-
-    // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) received before the
-    // request-line. We ignore any number, bounded by the request-line limit.
-    while (p < end && (*p == '\r' || *p == '\n')) {
-        if (*p == '\n') return fail(status::bad_request, "bare LF"); // bare LF: we require CRLF
-        if (p + 1 == end) return more;
-        if (p[1] != '\n') return fail(status::bad_request, "bare CR"); // bare CR (RFC 9112 §2.2)
-        p += 2;
-        if (static_cast<std::size_t>(p - begin) > lim.max_request_line)
-            return fail(status::bad_request, "too many empty lines before the request line");
-    }
-
-    // request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 §3). We accept
-    // exactly one SP as separator: the lenient whitespace parsing §3 allows is a smuggling risk.
-    const char* const line = p;
-    const auto line_more = [&]() {
-        return static_cast<std::size_t>(end - line) > lim.max_request_line
-                   ? fail(status::uri_too_long, "request line too long")
-                   : more;
-    };
-    // A syntax error at byte `at` is answered 414 if the bytes before it are already over the
-    // limit (RFC 9112 §3: 414 for a request-target too long): a read that stopped right before
-    // `at` got 414, and the answer must not depend on how the stream was split into reads.
-    const auto line_fail = [&](const char* at, std::string_view why) {
-        return static_cast<std::size_t>(at - line) > lim.max_request_line
-                   ? fail(status::uri_too_long, "request line too long")
-                   : fail(status::bad_request, why);
-    };
-    while (p < end && is_tchar(*p)) ++p;
-    if (p == end) return line_more();
-    if (*p != ' ' || p == line) return line_fail(p, "invalid method"); // method = token
-    const std::string_view method_token(line, static_cast<std::size_t>(p - line));
-    ++p;
-
-    const char* const target_begin = p;
-    while (p < end && is(*p, detail::cc_target)) {
-        if (*p == '%') { // pct-encoded = "%" HEXDIG HEXDIG (RFC 3986 §2.1)
-            for (const char* h = p + 1; h < p + 3; ++h) { // byte by byte, as reads deliver them
-                if (h == end) return line_more();
-                if (!detail::is_hex(*h)) return line_fail(h, "invalid percent-encoding in target");
-            }
-            p += 3;
-            continue;
-        }
-        ++p;
-    }
-    if (p == end) return line_more();
-    // Any byte outside visible ASCII (controls, SP inside, >= 0x80) or a fragment ends up here.
-    if (*p != ' ' || p == target_begin) return line_fail(p, "invalid request-target");
-    const std::string_view target(target_begin, static_cast<std::size_t>(p - target_begin));
-    ++p;
-
-    // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
-    constexpr std::string_view proto = "HTTP/";
-    for (std::size_t i = 0; i < proto.size(); ++i, ++p) {
-        if (p == end) return line_more();
-        if (*p != proto[i]) return line_fail(p, "invalid HTTP version");
-    }
-    if (end - p < 5) { // DIGIT "." DIGIT CR LF
-        for (const char* q = p; q < end; ++q) {
-            const auto k = q - p;
-            const bool ok = (k == 1) ? *q == '.' : (k == 3) ? *q == '\r' : detail::is_digit(*q);
-            if (!ok) return line_fail(q, "invalid HTTP version");
-        }
-        // A CR received last ends the line; it is not part of the request-line's length (the
-        // limit excludes CRLF, RFC 9112 §3), else a line of exactly the limit would get 414
-        // when a read happens to stop between its CR and LF.
-        if (end - p == 4 && static_cast<std::size_t>(p + 3 - line) <= lim.max_request_line)
-            return more;
-        return line_more();
-    }
-    if (!detail::is_digit(p[0]) || p[1] != '.' || !detail::is_digit(p[2]) || p[3] != '\r' ||
-        p[4] != '\n') {
-        // The first wrong byte; a wrong LF counts from the CR, which the limit excludes.
-        const char* at = !detail::is_digit(p[0])   ? p
-                         : p[1] != '.'             ? p + 1
-                         : !detail::is_digit(p[2]) ? p + 2
-                                                   : p + 3;
-        return line_fail(at, "invalid HTTP version");
-    }
-    if (static_cast<std::size_t>(p + 3 - line) > lim.max_request_line)
-        return fail(status::uri_too_long, "request line too long");
-    const unsigned major = static_cast<unsigned>(p[0] - '0');
-    const unsigned minor = static_cast<unsigned>(p[2] - '0');
-    if (major != 1 || minor > 1)
-        return fail(status::http_version_not_supported, "unsupported HTTP version");
-    p += 5;
-    request_access::set_line(out, method_token, target, minor);
-
-    // field-line = field-name ":" OWS field-value OWS CRLF (RFC 9112 §5)
-    const char* const fields_begin = p;
-    const auto head_more = [&]() {
-        return static_cast<std::size_t>(end - fields_begin) > lim.max_header_bytes
-                   ? fail(status::request_header_fields_too_large, "header section too large")
-                   : more;
-    };
-    // As line_fail: a syntax error past the limit is answered as a read stopping before it was,
-    // 431 (RFC 6585 §5), whatever the split of the stream into reads.
-    const auto head_fail = [&](const char* at, std::string_view why) {
-        return static_cast<std::size_t>(at - fields_begin) > lim.max_header_bytes
-                   ? fail(status::request_header_fields_too_large, "header section too large")
-                   : fail(status::bad_request, why);
-    };
-    auto& fields = request_access::fields(out);
-    for (;;) {
-        if (p == end) return head_more();
-        if (*p == '\r') {
-            if (p + 1 == end) return head_more();
-            if (p[1] != '\n') return head_fail(p + 1, "bare CR");
-            p += 2;
-            break;
-        }
-        // A line starting with whitespace is obs-fold, or whitespace between the start-line and
-        // the first field: both rejected (RFC 9112 §5.2, §2.2).
-        if (*p == '\n' || is_ows(*p))
-            return head_fail(p, "obs-fold or whitespace before a field line");
-        const char* const name = p;
-        while (p < end && is_tchar(*p)) ++p;
-        if (p == end) return head_more();
-        // No whitespace is allowed between the field name and colon (RFC 9112 §5.1: MUST 400).
-        if (*p != ':' || p == name)
-            return head_fail(p, "invalid field name or whitespace before colon");
-        const std::string_view field_name(name, static_cast<std::size_t>(p - name));
-        ++p;
-        while (p < end && is_ows(*p)) ++p;
-        const char* const value = p;
-        while (p < end && is(*p, detail::cc_field_vchar)) ++p;
-        if (p == end || (*p == '\r' && p + 1 == end)) return head_more();
-        // CR, LF and NUL are never allowed in a value (RFC 9110 §5.5); nor other controls.
-        if (*p != '\r' || p[1] != '\n')
-            return head_fail(*p != '\r' ? p : p + 1, "invalid byte in field value");
-        const char* value_end = p;
-        while (value_end > value && is_ows(value_end[-1])) --value_end;
-        p += 2;
-        if (static_cast<std::size_t>(p - fields_begin) > lim.max_header_bytes ||
-            fields.size() >= lim.max_header_fields)
-            return fail(status::request_header_fields_too_large,
-                        "too many header fields or header section too large");
-        fields.push_back({field_name, {value, static_cast<std::size_t>(value_end - value)}});
-    }
-    if (static_cast<std::size_t>(p - fields_begin) > lim.max_header_bytes)
-        return fail(status::request_header_fields_too_large, "header section too large");
-    const std::size_t head_size = static_cast<std::size_t>(p - begin);
-
-    // request-target forms (RFC 9112 §3.2).
-    const http::method m = out.method();
-    if (target == "*") {
-        if (m != http::method::options)
-            return fail(status::bad_request,
-                        "asterisk-form target with a method other than OPTIONS"); // §3.2.4
-        request_access::set_target_parts(out, target_form::asterisk, target, {}, {});
-    } else if (target.front() == '/') {
-        const auto q = target.find('?');
-        request_access::set_target_parts(
-            out, target_form::origin, target.substr(0, q),
-            q == std::string_view::npos ? std::string_view{} : target.substr(q + 1), {});
-    } else if (m == http::method::connect) {
-        if (!detail::valid_authority(target, true))
-            return fail(status::bad_request, "invalid CONNECT authority"); // §3.2.3
-        request_access::set_target_parts(out, target_form::authority, {}, {}, target);
-    } else {
-        // absolute-form = scheme "://" authority path-abempty [ "?" query ]; only http(s).
-        const auto colon = target.find("://");
-        if (colon == std::string_view::npos)
-            return fail(status::bad_request, "invalid request-target");
-        const auto scheme = target.substr(0, colon);
-        if (!detail::iequals(scheme, "http") && !detail::iequals(scheme, "https"))
-            return fail(status::bad_request, "unsupported URI scheme");
-        auto rest = target.substr(colon + 3);
-        const auto auth_end = rest.find_first_of("/?");
-        const auto authority = rest.substr(0, auth_end);
-        // userinfo in an http(s) URI is treated as an error (RFC 9110 §4.2.4).
-        if (authority.find('@') != std::string_view::npos || !detail::valid_authority(authority))
-            return fail(status::bad_request, "invalid authority in absolute-form target");
-        rest = auth_end == std::string_view::npos ? std::string_view{} : rest.substr(auth_end);
-        const auto q = rest.find('?');
-        std::string_view path = rest.substr(0, q);
-        if (path.empty()) path = "/";
-        request_access::set_target_parts(
-            out, target_form::absolute, path,
-            q == std::string_view::npos ? std::string_view{} : rest.substr(q + 1), authority);
-    }
-    if (m == http::method::connect && out.form() != target_form::authority)
-        return fail(status::bad_request, "CONNECT without authority-form target");
-
-    // Framing and connection fields.
-    std::size_t host_count = 0;
-    std::string_view host_value;
-    std::uint64_t content_length = 0;
-    bool has_cl = false, cl_invalid = false;
-    detail::transfer_coding_state te;
-    bool has_te = false;
-    bool conn_close = false, conn_keep_alive = false, conn_invalid = false;
-    bool expect_continue = false, expect_other = false;
-    for (const auto& f : fields) {
-        switch (detail::ascii_lower(f.name.front())) {
-        case 'h':
-            if (detail::iequals(f.name, "host")) {
-                ++host_count;
-                host_value = f.value;
-            }
-            break;
-        case 'c':
-            if (detail::iequals(f.name, "content-length")) {
-                if (!detail::merge_content_length(f.value, content_length, has_cl))
-                    cl_invalid = true;
-            } else if (detail::iequals(f.name, "connection")) {
-                detail::for_each_list_element(f.value, [&](std::string_view opt) {
-                    if (!detail::is_token(opt))
-                        conn_invalid = true;
-                    else if (detail::iequals(opt, "close"))
-                        conn_close = true;
-                    else if (detail::iequals(opt, "keep-alive"))
-                        conn_keep_alive = true;
-                    return true;
-                });
-            }
-            break;
-        case 't':
-            if (detail::iequals(f.name, "transfer-encoding")) {
-                has_te = true;
-                detail::merge_transfer_encoding(f.value, te);
-            }
-            break;
-        case 'e':
-            if (detail::iequals(f.name, "expect")) {
-                detail::for_each_list_element(f.value, [&](std::string_view e) {
-                    if (detail::iequals(e, "100-continue"))
-                        expect_continue = true;
-                    else
-                        expect_other = true;
-                    return true;
-                });
-            }
-            break;
-        default: break;
-        }
-    }
-
-    // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, with several, or an invalid one.
-    if (host_count > 1 || (host_count == 0 && minor == 1))
-        return fail(status::bad_request, "missing or repeated Host");
-    if (host_count == 1 && !detail::valid_authority(host_value))
-        return fail(status::bad_request, "invalid Host");
-    if (out.form() != target_form::absolute && out.form() != target_form::authority)
-        request_access::set_host(out, host_value);
-    if (conn_invalid) return fail(status::bad_request, "invalid Connection option");
-
-    bool chunked = false;
-    if (has_te) {
-        // RFC 9112 §6.1: TE in HTTP/1.0 means faulty framing; with Content-Length it is a
-        // smuggling attempt (§6.3 allows processing, but closing with 400 is the safe reading).
-        if (minor == 0 || has_cl || cl_invalid)
-            return fail(status::bad_request,
-                        "Transfer-Encoding with Content-Length or in HTTP/1.0");
-        if (te.malformed || !te.any || !te.chunked_last)
-            return fail(status::bad_request, "Transfer-Encoding does not end in chunked"); // §6.3
-        if (te.other)
-            return fail(status::not_implemented,
-                        "unsupported transfer coding"); // a coding we don't implement
-        chunked = true;
-    } else if (cl_invalid) {
-        return fail(status::bad_request, "invalid Content-Length"); // §6.3: invalid Content-Length
-    }
-    // RFC 9110 §10.1.1: an expectation other than 100-continue MAY be answered 417; HTTP/1.0
-    // requests' 100-continue is ignored.
-    if (expect_other) return fail(status::expectation_failed, "unsupported expectation");
-    const bool keep_alive = minor == 1 ? !conn_close : (conn_keep_alive && !conn_close);
-    const bool has_body = chunked || content_length > 0;
-    request_access::set_framing(out, content_length, chunked, keep_alive,
-                                expect_continue && minor == 1 && has_body);
-    return {parse_status::complete, head_size, status::ok, {}};
-}
-
-/// Incremental decoder of the chunked transfer coding (RFC 9112 §7.1), trailers included.
-///
-/// Feed it raw bytes as they arrive; it writes the content to `out`, which may point into the
-/// same buffer as the input (in-place decoding: content is never longer than its framing), so
-/// the engine decodes a chunked body without a second buffer. Trailer fields are validated and
-/// discarded. Thread-safety: one decoder per request; not shared.
-class chunked_decoder {
-  public:
-    struct limits {
-        std::uint64_t max_body = 1u << 20;    ///< decoded content bytes, else 413
-        std::size_t max_line = 4096;          ///< one chunk-size line with extensions, else 400
-        std::size_t max_trailer_bytes = 8192; ///< trailer section, else 431
-        std::size_t max_trailer_fields = 100; ///< trailer fields, else 431
-    };
-    struct result {
-        parse_status state = parse_status::need_more;
-        std::size_t consumed = 0; ///< raw bytes used
-        std::size_t produced = 0; ///< content bytes written to `out`
-        http::status error = http::status::ok;
-        std::string_view reason; ///< on error: a short static description, for logs
-        http::errc code{};       ///< on error: the rule that fired
-    };
-
-    chunked_decoder() noexcept = default;
-    explicit chunked_decoder(const limits& l) noexcept : lim_(l) {}
-
-    /// Starts a new body with the same limits.
-    void reset() noexcept {
-        const limits l = lim_;
-        *this = chunked_decoder(l);
-    }
-    /// Content bytes decoded so far.
-    [[nodiscard]] std::uint64_t size() const noexcept { return total_; }
-
-    /// Decodes as much of `in` as possible. `out` must have room for `in.size()` bytes and may
-    /// alias `in` provided `out <= in.data()`. Returns `complete` once the last chunk and the
-    /// trailer section are read (`consumed` then stops right after them), `need_more`, or
-    /// `error` with the status to answer (400, 413, 431); after an error the connection closes.
-    [[nodiscard]] result decode(std::string_view in, char* out) noexcept {
-        using detail::is;
-        using detail::is_ows;
-        using detail::is_tchar;
-        result r;
-        std::size_t i = 0;
-        const std::size_t n = in.size();
-        const auto fail = [&](http::status s, std::string_view why) {
-            state_ = st::failed;
-            r.state = parse_status::error;
-            r.error = s;
-            r.reason = why;
-            r.code = detail::errc_guess_shim(s, why);
-            r.consumed = i;
-            return r;
-        };
-        while (i < n) {
-            const char c = in[i];
-            if (state_ == st::data) {
-                const auto take =
-                    static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, n - i));
-                std::memmove(out + r.produced, in.data() + i, take);
-                r.produced += take;
-                remaining_ -= take;
-                i += take;
-                if (remaining_ == 0) state_ = st::data_cr;
-                continue;
-            }
-            ++i;
-            if (state_ < st::trailer_start && ++line_ > lim_.max_line)
-                return fail(status::bad_request, "chunk line too long");
-            switch (state_) {
-            case st::size_first:
-            case st::size:
-                if (detail::is_hex(c)) {
-                    if (remaining_ > (UINT64_MAX >> 4))
-                        return fail(status::bad_request, "chunk size overflow");
-                    remaining_ = (remaining_ << 4) | detail::hex_value(c);
-                    state_ = st::size;
-                    break;
-                }
-                if (state_ == st::size_first)
-                    return fail(status::bad_request, "invalid chunk size");
-                if (remaining_ > lim_.max_body - total_)
-                    return fail(status::content_too_large, "chunked body too large");
-                if (!after_size(c)) return fail(status::bad_request, "invalid chunk size line");
-                break;
-            case st::ext_bws_semi: // BWS before ";" or the end of the line
-                if (is_ows(c)) {
-                    ws_ = true;
-                } else if (c == ';') {
-                    state_ = st::ext_bws_name;
-                } else if (c == '\r' && !ws_) {
-                    state_ = st::size_lf;
-                } else {
-                    return fail(status::bad_request, "invalid chunk extension");
-                }
-                break;
-            case st::ext_bws_eq: // BWS after a name: "=", ";" (no end of line after BWS)
-                if (c == '=')
-                    state_ = st::ext_bws_value;
-                else if (c == ';')
-                    state_ = st::ext_bws_name;
-                else if (!is_ows(c))
-                    return fail(status::bad_request, "invalid chunk extension");
-                break;
-            case st::ext_bws_name:
-                if (is_tchar(c))
-                    state_ = st::ext_name;
-                else if (!is_ows(c))
-                    return fail(status::bad_request, "invalid chunk extension");
-                break;
-            case st::ext_name:
-                if (is_tchar(c)) break;
-                if (c == '=')
-                    state_ = st::ext_bws_value;
-                else if (!after_ext_element(c))
-                    return fail(status::bad_request, "invalid chunk extension");
-                break;
-            case st::ext_bws_value:
-                if (c == '"')
-                    state_ = st::ext_quoted;
-                else if (is_tchar(c))
-                    state_ = st::ext_token;
-                else if (!is_ows(c))
-                    return fail(status::bad_request, "invalid chunk extension");
-                break;
-            case st::ext_token:
-                if (!is_tchar(c) && !after_ext_element(c))
-                    return fail(status::bad_request, "invalid chunk extension");
-                break;
-            case st::ext_quoted: // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
-                if (c == '"') {
-                    state_ = st::ext_bws_semi;
-                    ws_ = false;
-                } else if (c == '\\') {
-                    state_ = st::ext_quoted_pair;
-                } else if (!is(c, detail::cc_field_vchar)) {
-                    return fail(status::bad_request, "invalid chunk extension");
-                }
-                break;
-            case st::ext_quoted_pair:
-                if (!is(c, detail::cc_field_vchar))
-                    return fail(status::bad_request, "invalid chunk extension");
-                state_ = st::ext_quoted;
-                break;
-            case st::size_lf:
-                if (c != '\n')
-                    return fail(status::bad_request, "chunk size line not ended by CRLF");
-                line_ = 0;
-                if (remaining_ == 0) {
-                    state_ = st::trailer_start;
-                } else {
-                    total_ += remaining_;
-                    state_ = st::data;
-                }
-                break;
-            case st::data_cr:
-                if (c != '\r')
-                    return fail(status::bad_request,
-                                "chunk data not followed by CRLF"); // chunk data must end in CRLF
-                state_ = st::data_lf;
-                break;
-            case st::data_lf:
-                if (c != '\n') return fail(status::bad_request, "chunk data not followed by CRLF");
-                state_ = st::size_first;
-                line_ = 0;
-                break;
-            case st::trailer_start: // trailer-section = *( field-line CRLF ), then CRLF
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c == '\r') {
-                    state_ = st::final_lf;
-                } else if (is_tchar(c)) {
-                    if (++trailer_fields_ > lim_.max_trailer_fields)
-                        return fail(status::request_header_fields_too_large,
-                                    "too many trailer fields");
-                    state_ = st::trailer_name;
-                } else {
-                    return fail(status::bad_request,
-                                "invalid trailer field"); // obs-fold, bare LF, junk
-                }
-                break;
-            case st::trailer_name:
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c == ':')
-                    state_ = st::trailer_value;
-                else if (!is_tchar(c))
-                    return fail(status::bad_request, "invalid trailer field");
-                break;
-            case st::trailer_value:
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c == '\r')
-                    state_ = st::trailer_lf;
-                else if (!is(c, detail::cc_field_vchar))
-                    return fail(status::bad_request, "invalid trailer field");
-                break;
-            case st::trailer_lf:
-                // The LFs count too: the limit covers the whole trailer section, CRLFs included,
-                // as max_header_bytes does for the head (RFC 9112 §7.1.2: a field section).
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c != '\n') return fail(status::bad_request, "invalid trailer field");
-                state_ = st::trailer_start;
-                break;
-            case st::final_lf:
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c != '\n') return fail(status::bad_request, "chunked body not ended by CRLF");
-                state_ = st::done;
-                r.state = parse_status::complete;
-                r.consumed = i;
-                return r;
-            case st::data:
-            case st::done:
-            case st::failed:
-                return fail(status::bad_request, "data after the end of a chunked body");
-            }
-        }
-        r.consumed = i;
-        if (state_ == st::done) r.state = parse_status::complete;
-        return r;
-    }
-
-  private:
-    enum class st : std::uint8_t {
-        size_first,
-        size,
-        ext_bws_semi,
-        ext_bws_name,
-        ext_name,
-        ext_bws_eq,
-        ext_bws_value,
-        ext_token,
-        ext_quoted,
-        ext_quoted_pair,
-        size_lf,
-        data,
-        data_cr,
-        data_lf,
-        trailer_start,
-        trailer_name,
-        trailer_value,
-        trailer_lf,
-        final_lf,
-        done,
-        failed,
-    };
-
-    // chunk-size [ chunk-ext ] CRLF, chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] )
-    bool after_size(char c) noexcept {
-        if (c == '\r') {
-            state_ = st::size_lf;
-        } else if (c == ';') {
-            state_ = st::ext_bws_name;
-        } else if (detail::is_ows(c)) {
-            state_ = st::ext_bws_semi;
-            ws_ = true;
-        } else {
-            return false;
-        }
-        return true;
-    }
-    // After an extension name or token value: BWS, "=", ";" or the end of the line.
-    bool after_ext_element(char c) noexcept {
-        if (c == ';') {
-            state_ = st::ext_bws_name;
-        } else if (c == '\r') {
-            state_ = st::size_lf;
-        } else if (detail::is_ows(c)) {
-            state_ = (state_ == st::ext_name) ? st::ext_bws_eq : st::ext_bws_semi;
-            ws_ = true;
-        } else {
-            return false;
-        }
-        return true;
-    }
-
-    limits lim_{};
-    std::uint64_t remaining_ = 0;
-    std::uint64_t total_ = 0;
-    std::size_t line_ = 0;
-    std::size_t trailer_bytes_ = 0;
-    std::size_t trailer_fields_ = 0;
-    st state_ = st::size_first;
-    bool ws_ = false;
-};
-
-MINIHTTP_NAMESPACE_END
-// end minihttp/parser.hpp
 // begin minihttp/policies/json_upload.hpp
 /// @file
 /// `http::json_upload`: accepts JSON documents by POST and stores each, whole or not at all,
@@ -5523,16 +5639,32 @@ struct length_body {
 /// framing they came in, so the buffer holds [content][gap][raw bytes not yet decoded].
 struct chunked_body {
     chunked_decoder decoder;
-    std::size_t raw = 0; // raw bytes consumed, from the body's start
-    std::size_t out = 0; // content bytes decoded, from the body's start
-    std::size_t max = 0; // bytes the buffer may need for this body
+    std::size_t raw = 0;  // raw bytes consumed, from the body's start
+    std::size_t out = 0;  // content bytes decoded, from the body's start
+    std::size_t max = 0;  // bytes the buffer may need for this body
+    std::size_t held = 0; // raw bytes the decoder left unconsumed (an unfinished trailer line)
 
     body_step read(char* body, std::size_t available) noexcept {
+        // An unfinished trailer line is held back by the decoder and parsed again with every
+        // call; as for heads, call again only once a line end arrived (or the limit is near),
+        // so a client sending a trailer byte by byte costs a scan per read, not a parse.
+        if (held > 0 && decoder.in_trailers() && available - raw > held &&
+            available - raw <= decoder.trailer_room()) {
+            const char* fresh = body + raw + held;
+            const std::size_t n = available - raw - held;
+            if (std::memchr(fresh, '\n', n) == nullptr && std::memchr(fresh, '\r', n) == nullptr) {
+                held = available - raw;
+                return {};
+            }
+        }
         const auto r = decoder.decode({body + raw, available - raw}, body + out);
         raw += r.consumed;
         out += r.produced;
         if (r.state == parse_status::error) return {parse_status::error, 0, 0, r.code};
-        if (r.state == parse_status::need_more) return {};
+        if (r.state == parse_status::need_more) {
+            held = available - raw; // an unfinished trailer line, if any
+            return {};
+        }
         return {parse_status::complete, out, raw, {}};
     }
     // Bytes decoded, not the sizes chunk lines declared: a client must not buy body time by
@@ -5540,7 +5672,7 @@ struct chunked_body {
     [[nodiscard]] std::uint64_t received(std::size_t) const noexcept { return out; }
     /// Closes the gap between decoded content and raw input; returns the bytes now in use.
     std::size_t reclaim(char* body, std::size_t available) noexcept {
-        if (out == raw) return available;
+        if (out == raw) return available; // (held-back bytes stay right after `raw`)
         std::memmove(body + out, body + raw, available - raw);
         const std::size_t now = out + (available - raw);
         raw = out;
@@ -5562,7 +5694,7 @@ class body_reader {
             // Decoded content, one chunk line, and a trailer line held back whole.
             const std::size_t max = static_cast<std::size_t>(limits.max_body) + limits.max_line +
                                     limits.max_trailer_bytes + 64;
-            r.v_.emplace<chunked_body>(chunked_body{chunked_decoder(limits), 0, 0, max});
+            r.v_.emplace<chunked_body>(chunked_body{chunked_decoder(limits), 0, 0, max, 0});
         } else if (req.content_length() > 0) {
             r.v_.emplace<length_body>(length_body{req.content_length()});
         }

@@ -77,4 +77,36 @@ TEST_SUITE("body reader") {
         CHECK(s.state == http::parse_status::error);
         CHECK(http::status_of(s.code) == http::status::content_too_large);
     }
+
+    TEST_CASE("body reader: an unfinished trailer line is parsed again only once a line ends") {
+        const http::request r =
+            parsed("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+        auto b = http::detail::body_reader::for_request(r, {});
+        std::string buf = "0\r\nX";
+        CHECK(b.read(buf.data(), buf.size()).state == http::parse_status::need_more);
+        buf += " T: v"; // a space inside the name: wrong, but the line has not ended yet
+        CHECK(b.read(buf.data(), buf.size()).state == http::parse_status::need_more);
+        buf += "\r\n\r\n";
+        const auto s = b.read(buf.data(), buf.size());
+        CHECK(s.state == http::parse_status::error);
+        CHECK(s.code == http::errc::invalid_trailer_field);
+    }
+
+    TEST_CASE("body reader: trailers sent a byte at a time are read") {
+        const http::request r =
+            parsed("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+        auto b = http::detail::body_reader::for_request(r, {});
+        const std::string input = "3\r\nabc\r\n0\r\nX-One: 1\r\nX-Two: 2\r\n\r\n";
+        std::string buf;
+        http::detail::body_step s;
+        for (char c : input) {
+            buf.push_back(c);
+            s = b.read(buf.data(), buf.size());
+            if (s.state != http::parse_status::need_more) break;
+            buf.resize(b.reclaim(buf.data(), buf.size()));
+        }
+        CHECK(s.state == http::parse_status::complete);
+        CHECK(buf.substr(0, s.content) == "abc");
+        CHECK(s.framed == buf.size());
+    }
 }

@@ -1,7 +1,10 @@
 // Tests of http::chunked_decoder (RFC 9112 §7.1) against DESIGN.md's input rules. Inputs that go
 // through `decode_checked` or `status_of` are also decoded from every prefix and split in two
 // at every byte offset, each piece placed right before a PROT_NONE guard page, and must give the
-// same outcome (Boost.Beast's parsegrind, picohttpparser's guard page).
+// same outcome (Boost.Beast's parsegrind, picohttpparser's guard page). Split input is fed as
+// `decode` asks: the bytes a call left unconsumed come again at the front of the next call.
+#include <minihttp/chunked.hpp> // first: proves the header is self-contained
+
 #include <minihttp/parser.hpp>
 
 #include <doctest/doctest.h>
@@ -24,6 +27,7 @@ using namespace std::string_view_literals;
 
 namespace {
 
+using http::errc;
 using http::parse_status;
 using http::status;
 using limits = http::chunked_decoder::limits;
@@ -37,33 +41,54 @@ using test::guard_page;
 struct outcome {
     parse_status state = parse_status::need_more;
     status error = status::ok;
-    std::size_t consumed = 0; ///< raw bytes used, over all pieces
+    errc code{};
+    std::size_t consumed = 0; ///< raw bytes used, over all calls
     std::string content;
     std::uint64_t size = 0; ///< the decoder's size() at the end
 
     bool operator==(const outcome&) const = default;
 };
 
-/// Feeds `raw` to a fresh decoder in pieces cut at `cuts` (ascending offsets; empty pieces
-/// allowed), each piece copied right before `guard` when given, until it completes or fails.
+/// Checks what every `decode` result promises: consumed and produced within bounds, a code
+/// exactly on error, with its status and message.
+void check_result(const http::chunked_decoder::result& r, std::size_t in_size) {
+    CHECK(r.produced <= r.consumed);
+    CHECK(r.consumed <= in_size);
+    if (r.state == parse_status::error) {
+        CHECK(r.code != errc{});
+        CHECK(r.error == http::status_of(r.code));
+        CHECK(r.reason == http::message_of(r.code));
+    } else {
+        CHECK(r.code == errc{});
+        CHECK(r.error == status::ok);
+        CHECK(r.reason.empty());
+    }
+}
+
+/// Feeds `raw` to a fresh decoder as reads ending at `cuts` (ascending offsets; empty reads
+/// allowed) would deliver it, until it completes or fails. Each call gets the bytes the previous
+/// call left unconsumed followed by the new read, as `decode`'s re-feed contract asks, copied
+/// right before `guard` when given.
 outcome feed(std::string_view raw, const std::vector<std::size_t>& cuts, const limits& lim,
              guard_page* guard) {
     http::chunked_decoder dec(lim);
     outcome o;
-    std::size_t from = 0;
+    std::size_t from = 0; // the first byte not consumed yet
     for (std::size_t c = 0; c <= cuts.size(); ++c) {
         const std::size_t to = c < cuts.size() ? cuts[c] : raw.size();
-        const auto piece = raw.substr(from, to - from);
-        const auto in = guard != nullptr ? guard->place(piece) : piece;
+        const auto pending = raw.substr(from, to - from);
+        const auto in = guard != nullptr ? guard->place(pending) : pending;
         std::string out(in.size(), '\0');
         const auto r = dec.decode(in, out.data());
+        check_result(r, in.size());
         o.content.append(out, 0, r.produced);
-        o.consumed += r.consumed;
+        from += r.consumed;
         o.state = r.state;
         o.error = r.error;
+        o.code = r.code;
         if (r.state != parse_status::need_more) break;
-        from = to;
     }
+    o.consumed = from;
     o.size = dec.size();
     return o;
 }
@@ -81,9 +106,10 @@ outcome decode_checked(std::string_view raw, const limits& lim = {}) {
     for (std::size_t i = 0; i <= raw.size(); ++i) {
         if (bad_prefix == none && i < whole.consumed) {
             const outcome p = feed(raw.substr(0, i), {}, lim, &guard);
-            const bool agrees = p.state == parse_status::need_more ||
-                                (p.state == parse_status::error &&
-                                 whole.state == parse_status::error && p.error == whole.error);
+            const bool agrees =
+                p.state == parse_status::need_more ||
+                (p.state == parse_status::error && whole.state == parse_status::error &&
+                 p.error == whole.error && p.code == whole.code);
             if (!agrees) bad_prefix = i;
         }
         if (bad_split == none && feed(raw, {i}, lim, &guard) != whole) bad_split = i;
@@ -154,14 +180,16 @@ TEST_CASE("chunked: passes CR, LF and any byte through inside chunk data") {
 }
 
 TEST_CASE("chunked: reports need_more until the final CRLF") {
+    // Chunk lines and data are consumed as they come; a trailer line only once it is whole.
     constexpr std::string_view raw = "5\r\nhello\r\n0\r\nX: y\r\n\r\n";
+    constexpr std::size_t trailer_line = 13, section_end = 19; // where each line starts
     for (std::size_t i = 0; i < raw.size(); ++i) {
         CAPTURE(i);
         http::chunked_decoder dec;
         std::string out(raw.size(), '\0');
         const auto r = dec.decode(raw.substr(0, i), out.data());
         CHECK(r.state == parse_status::need_more);
-        CHECK(r.consumed == i);
+        CHECK(r.consumed == (i <= trailer_line ? i : i < section_end ? trailer_line : section_end));
     }
 }
 
@@ -528,20 +556,24 @@ TEST_CASE("chunked: decodes in place into its own input buffer") {
         CHECK(buf.substr(0, r.produced) == "hello world!");
     }
     SUBCASE("in pieces, each written after the content decoded so far") {
+        // As the engine does: raw bytes from the first unconsumed one up to the end of what
+        // has arrived, content written right after the content decoded so far.
         for (std::size_t step = 1; step <= raw.size(); ++step) {
             CAPTURE(step);
             std::string buf(raw);
             http::chunked_decoder dec;
-            std::size_t produced = 0;
+            std::size_t produced = 0, consumed = 0;
             http::chunked_decoder::result r;
-            for (std::size_t off = 0; off < buf.size(); off += step) {
-                const std::string_view piece =
-                    std::string_view(buf).substr(off, std::min(step, buf.size() - off));
-                r = dec.decode(piece, buf.data() + produced);
+            for (std::size_t arrived = step;; arrived += step) {
+                arrived = std::min(arrived, buf.size());
+                r = dec.decode(std::string_view(buf).substr(consumed, arrived - consumed),
+                               buf.data() + produced);
                 produced += r.produced;
-                if (r.state != parse_status::need_more) break;
+                consumed += r.consumed;
+                if (r.state != parse_status::need_more || arrived == buf.size()) break;
             }
             CHECK(r.state == parse_status::complete);
+            CHECK(consumed == raw.size());
             CHECK(buf.substr(0, produced) == "hello world!");
         }
     }
@@ -633,14 +665,32 @@ TEST_CASE("chunked: stops consuming right after the final CRLF") {
     }
 }
 
-TEST_CASE("chunked: stays failed after an error") {
+TEST_CASE("chunked: stays failed after an error, repeating it") {
     http::chunked_decoder dec;
     std::string out(64, '\0');
     const auto r = dec.decode("5\r\nhelloX", out.data());
     CHECK(r.state == parse_status::error);
     CHECK(r.error == status::bad_request);
+    CHECK(r.code == errc::chunk_data_not_crlf);
     CHECK(r.consumed == 9); // up to and including the offending byte
-    CHECK(dec.decode("\r\n0\r\n\r\n", out.data()).state == parse_status::error);
+    for (const std::string_view more : {"\r\n0\r\n\r\n"sv, ""sv}) {
+        const auto again = dec.decode(more, out.data());
+        CHECK(again.state == parse_status::error);
+        CHECK(again.code == errc::chunk_data_not_crlf);
+        CHECK(again.produced == 0);
+    }
+}
+
+TEST_CASE("chunked: refuses bytes after the end of the body once it is complete") {
+    http::chunked_decoder dec;
+    std::string out(64, '\0');
+    REQUIRE(dec.decode("0\r\n\r\n", out.data()).state == parse_status::complete);
+    CHECK(dec.decode("", out.data()).state == parse_status::complete);
+    const auto r = dec.decode("0\r\n\r\n", out.data());
+    CHECK(r.state == parse_status::error);
+    CHECK(r.code == errc::data_after_chunked_body);
+    CHECK(r.error == status::bad_request);
+    CHECK(r.reason == http::message_of(errc::data_after_chunked_body));
 }
 
 TEST_CASE("chunked: reset starts a new body with the same limits") {
@@ -689,6 +739,150 @@ TEST_CASE("chunked: never reads past the end of its input (guard page)") {
         }
         CHECK(decoded == raw.size() + 1);
     }
+}
+
+TEST_CASE("chunked: each rule is refused with its own errc and status") {
+    struct rule {
+        const char* name;
+        std::string raw;
+        limits lim;
+        errc code;
+    };
+    limits unbounded, short_line, small_body, small_trailers, two_trailers;
+    unbounded.max_body = UINT64_MAX;
+    short_line.max_line = 16;
+    small_body.max_body = 10;
+    small_trailers.max_trailer_bytes = 8;
+    two_trailers.max_trailer_fields = 2;
+    const rule rules[] = {
+        {"a size that is not hex", with_size_line("x"), {}, errc::invalid_chunk_size},
+        {"a size followed by junk", with_size_line("5x"), {}, errc::invalid_chunk_size},
+        {"a sign before the size", with_size_line("+5"), {}, errc::invalid_chunk_size},
+        {"a size over 64 bits", "10000000000000000\r\n", unbounded, errc::chunk_size_overflow},
+        {"a chunk line over max_line", with_size_line("5;a=" + std::string(40, 'b')), short_line,
+         errc::chunk_line_too_long},
+        {"an extension without a name", with_size_line("5;=x"), {}, errc::invalid_chunk_extension},
+        {"whitespace ending a size line", with_size_line("5 "), {}, errc::invalid_chunk_extension},
+        {"an unterminated quoted extension",
+         with_size_line("5;a=\"x"),
+         {},
+         errc::invalid_chunk_extension},
+        {"a bare CR after the size", "5\rhello\r\n0\r\n\r\n", {}, errc::chunk_line_not_crlf},
+        {"a bare LF after the size", "5\nhello\r\n0\r\n\r\n", {}, errc::chunk_line_not_crlf},
+        {"a bare LF after an extension",
+         "5;a=b\nhello\r\n0\r\n\r\n",
+         {},
+         errc::chunk_line_not_crlf},
+        {"a bare LF ending the last chunk", "5\r\nhello\r\n0\n\r\n", {}, errc::chunk_line_not_crlf},
+        {"chunk data longer than its size",
+         "5\r\nhelloX\r\n0\r\n\r\n",
+         {},
+         errc::chunk_data_not_crlf},
+        {"chunk data ended by a bare LF", "5\r\nhello\n0\r\n\r\n", {}, errc::chunk_data_not_crlf},
+        {"content over max_body", "b\r\n0123456789a\r\n0\r\n\r\n", small_body,
+         errc::body_too_large},
+        {"obs-fold in the trailers",
+         with_trailers("A: 1\r\n 2\r\n"),
+         {},
+         errc::invalid_trailer_field},
+        {"whitespace before a trailer colon",
+         with_trailers("A : 1\r\n"),
+         {},
+         errc::invalid_trailer_field},
+        {"a trailer line without a colon",
+         with_trailers("A 1\r\n"),
+         {},
+         errc::invalid_trailer_field},
+        {"a control byte in a trailer value",
+         with_trailers("A: 1\001\r\n"),
+         {},
+         errc::invalid_trailer_field},
+        {"a trailer line ended by a bare LF",
+         with_trailers("A: 1\n"),
+         {},
+         errc::invalid_trailer_field},
+        {"a bare LF ending the trailer section",
+         "5\r\nhello\r\n0\r\n\n",
+         {},
+         errc::invalid_trailer_field},
+        {"a bare CR ending the trailer section",
+         "5\r\nhello\r\n0\r\n\rX",
+         {},
+         errc::invalid_trailer_field},
+        {"a trailer section over max_trailer_bytes", with_trailers("A: 1\r\nB: 2\r\n"),
+         small_trailers, errc::trailer_section_too_large},
+        {"a trailer field over max_trailer_fields", with_trailers("A: 1\r\nB: 2\r\nC: 3\r\n"),
+         two_trailers, errc::trailer_section_too_large},
+        // A syntax error after the limit is answered as the limit: a read stopping before the
+        // error would have seen only that.
+        {"a trailer syntax error past max_trailer_bytes", with_trailers("ABCDEFGHIJ K: 1\r\n"),
+         small_trailers, errc::trailer_section_too_large},
+        {"a trailer syntax error within max_trailer_bytes", with_trailers("AB C: 1\r\n"),
+         small_trailers, errc::invalid_trailer_field},
+    };
+    for (const rule& r : rules) {
+        CAPTURE(r.name);
+        const outcome o = decode_checked(r.raw, r.lim);
+        CHECK(o.state == parse_status::error);
+        CHECK(o.code == r.code);
+        CHECK(o.error == http::status_of(r.code));
+    }
+}
+
+TEST_CASE("chunked: holds back an incomplete trailer line until its CRLF arrives") {
+    http::chunked_decoder dec;
+    std::string out(64, '\0');
+    const std::string raw = "0\r\nX-Sum: ab";
+    const auto first = dec.decode(raw, out.data());
+    CHECK(first.state == parse_status::need_more);
+    CHECK(first.consumed == 3); // the trailer line starts after "0\r\n"
+    // The caller passes the unconsumed bytes again, with what arrived since.
+    const std::string rest = raw.substr(first.consumed) + "c\r\n\r\nGET";
+    const auto second = dec.decode(rest, out.data());
+    CHECK(second.state == parse_status::complete);
+    CHECK(second.consumed == rest.size() - 3);
+    CHECK(second.produced == 0);
+}
+
+TEST_CASE("chunked: refuses a trailer line without end as soon as it passes the limit") {
+    // Fed one byte per read, as a slow client would: the decoder holds at most
+    // max_trailer_bytes unconsumed, and refuses with 431 on the byte that would exceed it.
+    for (const std::size_t max :
+         {std::size_t{0}, std::size_t{1}, std::size_t{64}, limits{}.max_trailer_bytes}) {
+        CAPTURE(max);
+        limits lim;
+        lim.max_trailer_bytes = max;
+        http::chunked_decoder dec(lim);
+        std::string pending;
+        std::string out(max + 8, '\0');
+        const std::string prefix = "0\r\n";
+        http::chunked_decoder::result r;
+        std::size_t sent = 0;
+        for (; sent < prefix.size() + max + 10; ++sent) {
+            pending.push_back(sent < prefix.size() ? prefix[sent] : 'v');
+            r = dec.decode(pending, out.data());
+            if (r.state != parse_status::need_more) break;
+            pending.erase(0, r.consumed);
+            REQUIRE(pending.size() <= max);
+        }
+        CHECK(r.state == parse_status::error);
+        CHECK(r.code == errc::trailer_section_too_large);
+        CHECK(r.error == status::request_header_fields_too_large);
+        CHECK(sent == prefix.size() + max); // the first byte over the limit
+    }
+}
+
+TEST_CASE("chunked: counts trailer fields when their line is complete, as the head does") {
+    limits lim;
+    lim.max_trailer_fields = 1;
+    http::chunked_decoder dec(lim);
+    std::string out(64, '\0');
+    const auto partial = dec.decode("0\r\nA: 1\r\nB", out.data());
+    CHECK(partial.state == parse_status::need_more);
+    CHECK(partial.consumed == 9);
+    const auto whole = dec.decode("B: 2\r\n\r\n", out.data());
+    CHECK(whole.state == parse_status::error);
+    CHECK(whole.code == errc::trailer_section_too_large);
 }
 
 TEST_SUITE_END();

@@ -266,7 +266,10 @@ TEST_SUITE("connection") {
             {"space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n" + next,
              http::errc::invalid_field_name},
             {"bare LF", "\nGET / HTTP/1.1\r\nHost: x\r\n\r\n" + next, http::errc::bare_lf},
-            {"LF in a value", "GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n" + next,
+            {"LF ending a field line", "GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n" + next,
+             http::errc::bare_lf},
+            {"NUL in a value",
+             std::string("GET / HTTP/1.1\r\nHost: x\r\nX: a") + '\0' + "b\r\n\r\n" + next,
              http::errc::invalid_field_value},
         };
         for (const smuggle& s : cases) {

@@ -21,7 +21,7 @@ TEST_SUITE("error") {
 
     TEST_CASE("errc: every code has its own message and an error status") {
         std::set<std::string> messages;
-        const auto last = static_cast<int>(http::errc::handler_failed);
+        const auto last = static_cast<int>(http::errc::data_after_chunked_body);
         for (int v = 1; v <= last; ++v) {
             CAPTURE(v);
             const auto e = static_cast<http::errc>(v);
@@ -48,5 +48,16 @@ TEST_SUITE("error") {
         CHECK(http::status_of(errc::unsupported_expectation) == s::expectation_failed);
         CHECK(http::status_of(errc::too_many_connections) == s::service_unavailable);
         CHECK(http::status_of(errc::obs_fold) == s::bad_request);
+        CHECK(http::status_of(errc::trailer_section_too_large) ==
+              s::request_header_fields_too_large);
+        CHECK(http::status_of(errc::data_after_chunked_body) == s::bad_request);
+    }
+
+    TEST_CASE("errc: values are stable; new codes are appended, never renumbered") {
+        // Logs and tests outside this repository may hold these numbers.
+        CHECK(static_cast<int>(http::errc::bare_lf) == 1);
+        CHECK(static_cast<int>(http::errc::invalid_trailer_field) == 35);
+        CHECK(static_cast<int>(http::errc::handler_failed) == 44);
+        CHECK(static_cast<int>(http::errc::data_after_chunked_body) == 45);
     }
 }

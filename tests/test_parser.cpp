@@ -22,6 +22,7 @@ using namespace std::string_view_literals;
 
 namespace {
 
+using http::errc;
 using http::parse_status;
 using http::status;
 
@@ -70,6 +71,12 @@ http::parse_result parse(std::string_view raw, http::request& req,
             const auto in = guarded ? guard.place(raw.substr(0, i)) : raw.substr(0, i);
             http::request r;
             const auto res = http::parse_request(in, r, lim);
+            // The code, status and reason of a refusal always agree; nothing else has a code.
+            const bool consistent = res.state == parse_status::error
+                                        ? res.code != errc{} &&
+                                              res.error == http::status_of(res.code) &&
+                                              res.reason == http::message_of(res.code)
+                                        : res.code == errc{} && res.error == status::ok;
             bool agrees = false;
             switch (whole.state) {
             case parse_status::complete:
@@ -80,11 +87,11 @@ http::parse_result parse(std::string_view raw, http::request& req,
                 break;
             case parse_status::error:
                 agrees = res.state == parse_status::need_more ||
-                         (res.state == parse_status::error && res.error == whole.error);
+                         (res.state == parse_status::error && res.code == whole.code);
                 break;
             case parse_status::need_more: agrees = res.state == parse_status::need_more; break;
             }
-            if (!agrees && bad_prefix == none) {
+            if ((!agrees || !consistent) && bad_prefix == none) {
                 bad_prefix = i;
                 bad_guarded = guarded;
             }
@@ -1522,6 +1529,197 @@ TEST_CASE("parser: never reads past the end of its input (guard page)") {
 
 // ---------------------------------------------------------------------------------------------
 // detail helpers
+
+// ---------------------------------------------------------------------------------------------
+// Stable error codes: each rule names itself (http::errc), with the status the table gives it
+
+TEST_CASE("parser: each rule is refused with its own errc and status") {
+    struct rule {
+        const char* name;
+        std::string raw;
+        http::parse_limits lim;
+        errc code;
+    };
+    const std::string many_empty_lines = "\r\n\r\n\r\n\r\n\r\n" + with_line("GET / HTTP/1.1");
+    const rule rules[] = {
+        // Request line (RFC 9112 §2.2, §3)
+        {"a bare LF before the request line",
+         "\n" + with_line("GET / HTTP/1.1"),
+         {},
+         errc::bare_lf},
+        {"a bare CR before the request line",
+         "\rX" + with_line("GET / HTTP/1.1"),
+         {},
+         errc::bare_cr},
+        {"empty lines beyond max_request_line",
+         many_empty_lines,
+         {.max_request_line = 8},
+         errc::too_many_empty_lines},
+        {"a request line over max_request_line",
+         with_line("GET /abcdefghij HTTP/1.1"),
+         {.max_request_line = 10},
+         errc::request_line_too_long},
+        {"a syntax error past max_request_line",
+         with_line("GET /abcdefghij\001 HTTP/1.1"),
+         {.max_request_line = 10},
+         errc::request_line_too_long},
+        {"a method that is not a token", with_line("G(T / HTTP/1.1"), {}, errc::invalid_method},
+        {"an empty method", with_line(" / HTTP/1.1"), {}, errc::invalid_method},
+        {"a bad percent-encoding",
+         with_line("GET /a%zz HTTP/1.1"),
+         {},
+         errc::invalid_percent_encoding},
+        {"a fragment in the target", with_line("GET /a#b HTTP/1.1"), {}, errc::invalid_target},
+        {"a control byte in the target",
+         with_line("GET /a\001 HTTP/1.1"),
+         {},
+         errc::invalid_target},
+        {"two spaces after the method", with_line("GET  / HTTP/1.1"), {}, errc::invalid_target},
+        {"a lower-case protocol name", with_line("GET / http/1.1"), {}, errc::invalid_version},
+        {"a two-digit minor version", with_line("GET / HTTP/1.10"), {}, errc::invalid_version},
+        {"a request line ended by a bare LF", "GET / HTTP/1.1\nHost: a\r\n\r\n", {}, errc::bare_lf},
+        {"a request line ended by a bare CR", "GET / HTTP/1.1\rHost: a\r\n\r\n", {}, errc::bare_cr},
+        {"HTTP/1.2", with_line("GET / HTTP/1.2"), {}, errc::unsupported_version},
+        {"HTTP/2.0", with_line("GET / HTTP/2.0"), {}, errc::unsupported_version},
+        // Field lines (RFC 9112 §5, RFC 9110 §5.5)
+        {"a field section over max_header_bytes",
+         get11("X-A: 0123456789\r\n"),
+         {.max_header_bytes = 24},
+         errc::header_section_too_large},
+        {"a syntax error past max_header_bytes",
+         get11("X-A: 0123456789\001\r\n"),
+         {.max_header_bytes = 24},
+         errc::header_section_too_large},
+        {"more fields than max_header_fields",
+         get11("A: 1\r\n"),
+         {.max_header_fields = 1},
+         errc::too_many_fields},
+        {"obs-fold", get11("A: 1\r\n 2\r\n"), {}, errc::obs_fold},
+        {"whitespace before the first field",
+         "GET / HTTP/1.1\r\n\tHost: a\r\n\r\n",
+         {},
+         errc::obs_fold},
+        {"whitespace before a colon", get11("A : 1\r\n"), {}, errc::invalid_field_name},
+        {"a field line without a colon", get11("A\r\n"), {}, errc::invalid_field_name},
+        {"an empty field name", get11(": 1\r\n"), {}, errc::invalid_field_name},
+        {"a field name that is not a token", get11("A(b): 1\r\n"), {}, errc::invalid_field_name},
+        {"a control byte in a value", get11("A: 1\001\r\n"), {}, errc::invalid_field_value},
+        {"NUL in a value", get11("A: 1\0\r\n"sv), {}, errc::invalid_field_value},
+        {"DEL in a value", get11("A: 1\177\r\n"), {}, errc::invalid_field_value},
+        {"a bare CR in a value", get11("A: 1\r2\r\n"), {}, errc::bare_cr},
+        {"a field line ended by a bare LF", get11("A: 1\n"), {}, errc::bare_lf},
+        {"a bare LF as the empty line", "GET / HTTP/1.1\r\nHost: a\r\n\n", {}, errc::bare_lf},
+        {"a bare CR as the empty line", "GET / HTTP/1.1\r\nHost: a\r\n\rX", {}, errc::bare_cr},
+        // Target forms and Host (RFC 9112 §3.2, RFC 9110 §4.2, §7.2)
+        {"asterisk-form with GET",
+         with_line("GET * HTTP/1.1"),
+         {},
+         errc::asterisk_form_not_options},
+        {"CONNECT without a port",
+         with_line("CONNECT example.com HTTP/1.1"),
+         {},
+         errc::invalid_authority},
+        {"absolute-form with userinfo",
+         with_line("GET http://u@example.com/ HTTP/1.1"),
+         {},
+         errc::invalid_authority},
+        {"absolute-form with an empty host",
+         with_line("GET http:///p HTTP/1.1"),
+         {},
+         errc::invalid_authority},
+        {"absolute-form with another scheme",
+         with_line("GET ftp://example.com/ HTTP/1.1"),
+         {},
+         errc::unsupported_scheme},
+        {"a target in no known form",
+         with_line("GET example.com HTTP/1.1"),
+         {},
+         errc::invalid_target},
+        {"CONNECT with an origin-form target",
+         with_line("CONNECT / HTTP/1.1"),
+         {},
+         errc::connect_without_authority},
+        {"HTTP/1.1 without Host", "GET / HTTP/1.1\r\n\r\n", {}, errc::missing_host},
+        {"two Host fields", get11("Host: example.com\r\n"), {}, errc::duplicate_host},
+        {"two Host fields in HTTP/1.0",
+         "GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n",
+         {},
+         errc::duplicate_host},
+        {"an invalid Host", with_host("a b"), {}, errc::invalid_host},
+        {"an empty Host", with_host(""), {}, errc::invalid_host},
+        // Connection, framing and Expect (RFC 9110 §7.6.1, RFC 9112 §6, RFC 9110 §10.1.1)
+        {"a Connection option that is not a token",
+         get11("Connection: \"close\"\r\n"),
+         {},
+         errc::invalid_connection_option},
+        {"a Content-Length that is not a number",
+         post11("Content-Length: 5x\r\n"),
+         {},
+         errc::invalid_content_length},
+        {"differing Content-Length values",
+         post11("Content-Length: 5, 6\r\n"),
+         {},
+         errc::invalid_content_length},
+        {"Transfer-Encoding with Content-Length",
+         post11("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"),
+         {},
+         errc::transfer_encoding_with_length},
+        {"Transfer-Encoding with an invalid Content-Length",
+         post11("Content-Length: x\r\nTransfer-Encoding: chunked\r\n"),
+         {},
+         errc::transfer_encoding_with_length},
+        {"Transfer-Encoding in HTTP/1.0",
+         post10("Transfer-Encoding: chunked\r\n"),
+         {},
+         errc::transfer_encoding_in_http10},
+        {"Transfer-Encoding with Content-Length in HTTP/1.0",
+         post10("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"),
+         {},
+         errc::transfer_encoding_in_http10},
+        {"a final coding other than chunked",
+         post11("Transfer-Encoding: gzip\r\n"),
+         {},
+         errc::invalid_transfer_encoding},
+        {"chunked applied twice",
+         post11("Transfer-Encoding: chunked, chunked\r\n"),
+         {},
+         errc::invalid_transfer_encoding},
+        {"a malformed coding list",
+         post11("Transfer-Encoding: chunked;\r\n"),
+         {},
+         errc::invalid_transfer_encoding},
+        {"a coding we lack before chunked",
+         post11("Transfer-Encoding: gzip, chunked\r\n"),
+         {},
+         errc::unsupported_transfer_coding},
+        {"an expectation other than 100-continue",
+         get11("Expect: 200-ok\r\n"),
+         {},
+         errc::unsupported_expectation},
+    };
+    for (const rule& r : rules) {
+        CAPTURE(r.name);
+        http::request req;
+        const auto res = parse(r.raw, req, r.lim);
+        CHECK(res.state == parse_status::error);
+        CHECK(res.code == r.code);
+        CHECK(res.error == http::status_of(r.code));
+        CHECK(res.reason == http::message_of(r.code));
+        CHECK(res.consumed == 0);
+    }
+}
+
+TEST_CASE("parser: a head that is complete or incomplete carries no error code") {
+    http::request req;
+    const std::string raw = get11("");
+    const auto done = http::parse_request(raw, req);
+    CHECK(done.state == parse_status::complete);
+    CHECK(done.code == errc{});
+    CHECK(done.reason.empty());
+    const auto more = http::parse_request(std::string_view(raw).substr(0, 10), req);
+    CHECK(more.state == parse_status::need_more);
+    CHECK(more.code == errc{});
+}
 
 TEST_CASE("parser: valid_authority accepts reg-names, IPv4, IP literals and ports") {
     for (const std::string_view a :

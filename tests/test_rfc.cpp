@@ -1020,6 +1020,39 @@ TEST_CASE("rfc9112_7_1_2_oversized_trailers_are_431_and_close") {
                  431);
 }
 
+TEST_CASE("rfc9112_7_1_2_trailer_line_without_end_is_431_at_once") {
+    // An incomplete trailer line waits for its CRLF, but counts against the limit while it
+    // waits: a line that never ends is refused once it passes max_header_bytes, not buffered
+    // until the body timeout.
+    running_server srv(&inspector::handle, one_thread());
+    client c(srv.port());
+    REQUIRE(c.send(post("Transfer-Encoding: chunked\r\n",
+                        "5\r\nhello\r\n0\r\nX-T: " + std::string(9000, 't'))));
+    const auto r = c.read_response(false, 2s);
+    REQUIRE(r);
+    CHECK(r->status == 431);
+    CHECK(r->header("connection") == "close");
+    CHECK(c.wait_closed());
+}
+
+TEST_CASE("rfc9112_7_1_2_trailers_split_into_single_octets_are_one_request") {
+    // Each read may end inside a trailer line; the engine passes the unconsumed bytes to the
+    // decoder again with the next read.
+    running_server srv(&inspector::handle, one_thread());
+    client c(srv.port());
+    const std::string req =
+        post("Transfer-Encoding: chunked\r\n", "5\r\nhello\r\n0\r\nX-T: 1\r\nX-U:  2 \r\n\r\n");
+    for (const char ch : req) REQUIRE(c.send(std::string_view(&ch, 1)));
+    REQUIRE(c.send(after_request));
+    const auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->body == "hello");
+    const auto after = c.read_response();
+    REQUIRE(after);
+    CHECK(after->body == "OK\n");
+}
+
 TEST_CASE("rfc9112_7_4_te_request_field_is_accepted") {
     // TE lists the transfer codings the client accepts in a response; "trailers" is common.
     running_server srv(&inspector::handle, one_thread());

@@ -69,6 +69,8 @@ enum class errc : std::uint8_t {
     too_many_connections,            ///< `max_connections` reached (503)
     too_many_connections_per_client, ///< `max_connections_per_client` reached (503)
     handler_failed,                  ///< the handler threw or returned no final status (500)
+    // Chunked content, appended at the end so that no value above moves.
+    data_after_chunked_body, ///< a chunked decoder fed more bytes after its last chunk (400)
 };
 
 namespace detail {
@@ -139,6 +141,8 @@ struct errc_info {
     case errc::too_many_connections_per_client:
         return {s::service_unavailable, "max_connections_per_client reached"};
     case errc::handler_failed: return {s::internal_server_error, "handler failed"};
+    case errc::data_after_chunked_body:
+        return {s::bad_request, "data after the end of a chunked body"};
     }
     return {s::internal_server_error, "unknown error"};
 }

@@ -1,11 +1,17 @@
 #pragma once
 /// @file
-/// The request reader: a strict, zero-copy, allocation-free parser of request heads
-/// (RFC 9112 §2–§3, §5–§6) and an incremental decoder of chunked request content (§7.1).
+/// The request-head reader: a strict, zero-copy, allocation-free parser of request heads
+/// (RFC 9112 §2–§3, §5–§6). The chunked content decoder lives in <minihttp/chunked.hpp> and
+/// reads its trailer section with this file's field-line parser.
 ///
-/// Both are pure functions of their input: no I/O, no clock. The head parser re-parses from the
-/// start of the head each time it is called (as picohttpparser does); the engine only calls it
-/// again once a new line has arrived, so a slow client costs O(head size) per line, not per byte.
+/// `parse_request` is a pure function of its input: no I/O, no clock. It re-parses from the start
+/// of the head each time it is called (as picohttpparser does); the engine only calls it again
+/// once a new line has arrived, so a slow client costs O(head size) per line, not per byte.
+///
+/// It is three steps, each readable alone: the request line (`detail::parse_request_line`), the
+/// field lines (`detail::parse_field_section`, one `detail::parse_field_line` per line), and the
+/// interpretation of what they say about the target and the framing (`detail::interpret_head`).
+/// Every refusal names its rule with an `http::errc`.
 
 #include <minihttp/detail/chars.hpp>
 #include <minihttp/error.hpp>
@@ -15,22 +21,14 @@
 
 #include <arpa/inet.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string_view>
+#include <vector>
 
 MINIHTTP_NAMESPACE_BEGIN
 
-namespace detail { // SHIM until the parser branch lands
-inline http::errc errc_guess_shim(http::status s, std::string_view why) {
-    for (int v = 1; v <= 50; ++v)
-        if (message_of(static_cast<http::errc>(v)) == why && status_of(static_cast<http::errc>(v)) == s) return static_cast<http::errc>(v);
-    for (int v = 1; v <= 50; ++v)
-        if (status_of(static_cast<http::errc>(v)) == s) return static_cast<http::errc>(v);
-    return http::errc::bare_cr;
-}
-}
 /// Size limits applied while parsing a head. Defaults are those of DESIGN.md.
 struct parse_limits {
     std::size_t max_request_line = 8192; ///< bytes of the request line without CRLF, else 414
@@ -41,14 +39,15 @@ struct parse_limits {
 enum class parse_status : std::uint8_t { complete, need_more, error };
 
 /// Outcome of a parse step. On `complete`, `consumed` is the size of the head (including any
-/// empty lines before it). On `error`, `error` is the status to answer with; the connection must
-/// then close, since the framing of anything after the error is unknown.
+/// empty lines before it). On `error`, `code` names the rule that fired, `error` is the status to
+/// answer with (`status_of(code)`) and `reason` its static message (`message_of(code)`); the
+/// connection must then close, since the framing of anything after the error is unknown.
 struct parse_result {
     parse_status state = parse_status::need_more;
     std::size_t consumed = 0;
     http::status error = http::status::ok;
     std::string_view reason; ///< on error: a short static description, for logs
-    http::errc code{};       ///< on error: the rule that fired
+    http::errc code{};       ///< on error: the rule that fired; 0 (no error) otherwise
 };
 
 namespace detail {
@@ -234,181 +233,205 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
     }
 }
 
-} // namespace detail
+/// The result that refuses a head for rule `e`: status and reason both come from `e`, so the
+/// three can never disagree.
+[[nodiscard]] constexpr parse_result parse_failure(errc e) noexcept {
+    return {parse_status::error, 0, status_of(e), message_of(e), e};
+}
 
-/// Parses a request head from `in` into `out`.
-///
-/// Returns `complete` with the head's size, `need_more` when `in` holds a valid prefix, or
-/// `error` with the status to answer (400, 414, 417, 431, 501, 505) per DESIGN.md's input rules.
-/// The views stored in `out` point into `in`. Allocates only if `out` has room for fewer than
-/// `lim.max_header_fields` fields (a request reserves 32; the engine reserves the limit), and
-/// then throws nothing but std::bad_alloc. Thread-safety: pure; concurrent calls on distinct
-/// `out` objects are safe.
-[[nodiscard]] inline parse_result parse_request(std::string_view in, request& out,
-                                                const parse_limits& lim = {}) {
-    using detail::is;
-    using detail::is_ows;
-    using detail::is_tchar;
-    using detail::request_access;
+/// The result of a step (or the whole head) that read `consumed` bytes; no status, no code.
+[[nodiscard]] constexpr parse_result parse_complete(std::size_t consumed) noexcept {
+    return {parse_status::complete, consumed, status::ok, {}, {}};
+}
 
-    request_access::reset(out);
-    const char* const begin = in.data();
-    const char* const end = begin + in.size();
-    const char* p = begin;
-    const auto fail = [](http::status s, std::string_view why) {
-        return parse_result{parse_status::error, 0, s, why, detail::errc_guess_shim(s, why)};
+/// What `parse_field_line` found at its position.
+enum class field_line_kind : std::uint8_t {
+    field,       ///< a complete field line; `field` and `next` are set
+    section_end, ///< the empty line (CRLF) that ends a field section; `next` is set
+    need_more,   ///< the input ends inside the line, which is valid so far
+    error,       ///< `code` names the rule, `at` the first byte that broke it
+};
+
+/// One field line, or why there is none yet. Views point into the parsed input.
+struct field_line {
+    field_line_kind kind = field_line_kind::need_more;
+    errc code{};
+    const char* next = nullptr; ///< the byte after the line's CRLF
+    const char* at = nullptr;   ///< on error: the offending byte
+    header_field field;         ///< name as received, value without surrounding OWS
+};
+
+/// Parses the one line that starts at `p`: a field line, or the empty line ending the section.
+/// The head and the chunked trailer section (RFC 9112 §7.1.2: a trailer section is a field
+/// section) both read their lines here, so they accept and refuse exactly the same bytes. It
+/// keeps no state and applies no limit (each caller applies its own). Never reads at or past
+/// `end`.
+[[nodiscard]] inline field_line parse_field_line(const char* p, const char* end) noexcept {
+    const auto fail = [](const char* at, errc e) {
+        return field_line{field_line_kind::error, e, nullptr, at, {}};
     };
-    constexpr parse_result more{parse_status::need_more, 0, http::status::ok, {}};
-
-    // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) received before the
-    // request-line. We ignore any number, bounded by the request-line limit.
-    while (p < end && (*p == '\r' || *p == '\n')) {
-        if (*p == '\n') return fail(status::bad_request, "bare LF"); // bare LF: we require CRLF
-        if (p + 1 == end) return more;
-        if (p[1] != '\n') return fail(status::bad_request, "bare CR"); // bare CR (RFC 9112 §2.2)
-        p += 2;
-        if (static_cast<std::size_t>(p - begin) > lim.max_request_line)
-            return fail(status::bad_request, "too many empty lines before the request line");
+    field_line r;
+    if (p == end) return r;
+    if (*p == '\r') {
+        if (p + 1 == end) return r;
+        if (p[1] != '\n') return fail(p + 1, errc::bare_cr); // RFC 9112 §2.2
+        r.kind = field_line_kind::section_end;
+        r.next = p + 2;
+        return r;
     }
+    // We require CRLF: a bare LF is a line end some recipients see and others don't (§2.2).
+    if (*p == '\n') return fail(p, errc::bare_lf);
+    // A line starting with whitespace is obs-fold, or whitespace between the start-line and the
+    // first field: both rejected (RFC 9112 §5.2, §2.2).
+    if (is_ows(*p)) return fail(p, errc::obs_fold);
+    // field-line = field-name ":" OWS field-value OWS (RFC 9112 §5); field-name = token.
+    const char* const name = p;
+    while (p < end && is_tchar(*p)) ++p;
+    if (p == end) return r;
+    // No whitespace is allowed between the field name and colon (RFC 9112 §5.1: MUST 400).
+    if (*p != ':' || p == name) return fail(p, errc::invalid_field_name);
+    const std::string_view field_name(name, static_cast<std::size_t>(p - name));
+    ++p;
+    while (p < end && is_ows(*p)) ++p;
+    const char* const value = p;
+    while (p < end && is(*p, cc_field_vchar)) ++p;
+    if (p == end || (*p == '\r' && p + 1 == end)) return r;
+    // CR, LF and NUL are never allowed in a value (RFC 9110 §5.5); nor other controls.
+    if (*p != '\r') return fail(p, *p == '\n' ? errc::bare_lf : errc::invalid_field_value);
+    if (p[1] != '\n') return fail(p + 1, errc::bare_cr);
+    const char* value_end = p;
+    while (value_end > value && is_ows(value_end[-1])) --value_end;
+    r.kind = field_line_kind::field;
+    r.next = p + 2;
+    r.field = {field_name, {value, static_cast<std::size_t>(value_end - value)}};
+    return r;
+}
 
-    // request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 §3). We accept
-    // exactly one SP as separator: the lenient whitespace parsing §3 allows is a smuggling risk.
-    const char* const line = p;
-    const auto line_more = [&]() {
-        return static_cast<std::size_t>(end - line) > lim.max_request_line
-                   ? fail(status::uri_too_long, "request line too long")
-                   : more;
+/// Parses the request line at the start of `in` into `out` (RFC 9112 §3). On `complete`,
+/// `consumed` is the line's size with its CRLF.
+///
+/// request-line = method SP request-target SP HTTP-version CRLF. We accept exactly one SP as
+/// separator: the lenient whitespace parsing §3 allows is a smuggling risk.
+[[nodiscard]] inline parse_result parse_request_line(std::string_view in, const parse_limits& lim,
+                                                     request& out) noexcept {
+    const char* const line = in.data();
+    const char* const end = line + in.size();
+    const char* p = line;
+    const auto over = [&](const char* at) {
+        return static_cast<std::size_t>(at - line) > lim.max_request_line;
+    };
+    const auto more = [&] {
+        return over(end) ? parse_failure(errc::request_line_too_long) : parse_result{};
     };
     // A syntax error at byte `at` is answered 414 if the bytes before it are already over the
     // limit (RFC 9112 §3: 414 for a request-target too long): a read that stopped right before
     // `at` got 414, and the answer must not depend on how the stream was split into reads.
-    const auto line_fail = [&](const char* at, std::string_view why) {
-        return static_cast<std::size_t>(at - line) > lim.max_request_line
-                   ? fail(status::uri_too_long, "request line too long")
-                   : fail(status::bad_request, why);
+    const auto fail_at = [&](const char* at, errc e) {
+        return parse_failure(over(at) ? errc::request_line_too_long : e);
     };
-    while (p < end && is_tchar(*p)) ++p;
-    if (p == end) return line_more();
-    if (*p != ' ' || p == line) return line_fail(p, "invalid method"); // method = token
-    const std::string_view method_token(line, static_cast<std::size_t>(p - line));
+
+    while (p < end && is_tchar(*p)) ++p; // method = token
+    if (p == end) return more();
+    if (*p != ' ' || p == line) return fail_at(p, errc::invalid_method);
+    const std::string_view method(line, static_cast<std::size_t>(p - line));
     ++p;
 
     const char* const target_begin = p;
-    while (p < end && is(*p, detail::cc_target)) {
+    while (p < end && is(*p, cc_target)) {
         if (*p == '%') { // pct-encoded = "%" HEXDIG HEXDIG (RFC 3986 §2.1)
             for (const char* h = p + 1; h < p + 3; ++h) { // byte by byte, as reads deliver them
-                if (h == end) return line_more();
-                if (!detail::is_hex(*h)) return line_fail(h, "invalid percent-encoding in target");
+                if (h == end) return more();
+                if (!is_hex(*h)) return fail_at(h, errc::invalid_percent_encoding);
             }
             p += 3;
             continue;
         }
         ++p;
     }
-    if (p == end) return line_more();
+    if (p == end) return more();
     // Any byte outside visible ASCII (controls, SP inside, >= 0x80) or a fragment ends up here.
-    if (*p != ' ' || p == target_begin) return line_fail(p, "invalid request-target");
+    if (*p != ' ' || p == target_begin) return fail_at(p, errc::invalid_target);
     const std::string_view target(target_begin, static_cast<std::size_t>(p - target_begin));
     ++p;
 
     // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
     constexpr std::string_view proto = "HTTP/";
     for (std::size_t i = 0; i < proto.size(); ++i, ++p) {
-        if (p == end) return line_more();
-        if (*p != proto[i]) return line_fail(p, "invalid HTTP version");
+        if (p == end) return more();
+        if (*p != proto[i]) return fail_at(p, errc::invalid_version);
     }
+    // The byte where CRLF should start: an LF there is a bare LF, a CR there is bare when the
+    // next byte is not LF (RFC 9112 §2.2); anything else is not a version.
+    const auto line_end_error = [](const char* at) {
+        return *at == '\n' ? errc::bare_lf : *at == '\r' ? errc::bare_cr : errc::invalid_version;
+    };
     if (end - p < 5) { // DIGIT "." DIGIT CR LF
         for (const char* q = p; q < end; ++q) {
             const auto k = q - p;
-            const bool ok = (k == 1) ? *q == '.' : (k == 3) ? *q == '\r' : detail::is_digit(*q);
-            if (!ok) return line_fail(q, "invalid HTTP version");
+            const bool ok = (k == 1) ? *q == '.' : (k == 3) ? *q == '\r' : is_digit(*q);
+            if (!ok) return fail_at(q, k == 3 ? line_end_error(q) : errc::invalid_version);
         }
         // A CR received last ends the line; it is not part of the request-line's length (the
         // limit excludes CRLF, RFC 9112 §3), else a line of exactly the limit would get 414
         // when a read happens to stop between its CR and LF.
-        if (end - p == 4 && static_cast<std::size_t>(p + 3 - line) <= lim.max_request_line)
-            return more;
-        return line_more();
+        if (end - p == 4 && !over(p + 3)) return parse_result{};
+        return more();
     }
-    if (!detail::is_digit(p[0]) || p[1] != '.' || !detail::is_digit(p[2]) || p[3] != '\r' ||
-        p[4] != '\n') {
+    if (!is_digit(p[0]) || p[1] != '.' || !is_digit(p[2]) || p[3] != '\r' || p[4] != '\n') {
         // The first wrong byte; a wrong LF counts from the CR, which the limit excludes.
-        const char* at = !detail::is_digit(p[0])   ? p
-                         : p[1] != '.'             ? p + 1
-                         : !detail::is_digit(p[2]) ? p + 2
-                                                   : p + 3;
-        return line_fail(at, "invalid HTTP version");
+        if (!is_digit(p[0])) return fail_at(p, errc::invalid_version);
+        if (p[1] != '.') return fail_at(p + 1, errc::invalid_version);
+        if (!is_digit(p[2])) return fail_at(p + 2, errc::invalid_version);
+        return fail_at(p + 3, line_end_error(p + 3));
     }
-    if (static_cast<std::size_t>(p + 3 - line) > lim.max_request_line)
-        return fail(status::uri_too_long, "request line too long");
-    const unsigned major = static_cast<unsigned>(p[0] - '0');
-    const unsigned minor = static_cast<unsigned>(p[2] - '0');
-    if (major != 1 || minor > 1)
-        return fail(status::http_version_not_supported, "unsupported HTTP version");
-    p += 5;
-    request_access::set_line(out, method_token, target, minor);
+    if (over(p + 3)) return parse_failure(errc::request_line_too_long);
+    const auto major = static_cast<unsigned>(p[0] - '0');
+    const auto minor = static_cast<unsigned>(p[2] - '0');
+    if (major != 1 || minor > 1) return parse_failure(errc::unsupported_version);
+    request_access::set_line(out, method, target, minor);
+    return parse_complete(static_cast<std::size_t>(p + 5 - line));
+}
 
-    // field-line = field-name ":" OWS field-value OWS CRLF (RFC 9112 §5)
-    const char* const fields_begin = p;
-    const auto head_more = [&]() {
-        return static_cast<std::size_t>(end - fields_begin) > lim.max_header_bytes
-                   ? fail(status::request_header_fields_too_large, "header section too large")
-                   : more;
+/// Parses the field lines at the start of `in`, up to and including the empty line, appending
+/// them to `fields` (RFC 9112 §5). On `complete`, `consumed` is the section's size.
+[[nodiscard]] inline parse_result parse_field_section(std::string_view in, const parse_limits& lim,
+                                                      std::vector<header_field>& fields) {
+    const char* const begin = in.data();
+    const char* const end = begin + in.size();
+    const auto over = [&](const char* at) {
+        return static_cast<std::size_t>(at - begin) > lim.max_header_bytes;
     };
-    // As line_fail: a syntax error past the limit is answered as a read stopping before it was,
-    // 431 (RFC 6585 §5), whatever the split of the stream into reads.
-    const auto head_fail = [&](const char* at, std::string_view why) {
-        return static_cast<std::size_t>(at - fields_begin) > lim.max_header_bytes
-                   ? fail(status::request_header_fields_too_large, "header section too large")
-                   : fail(status::bad_request, why);
-    };
-    auto& fields = request_access::fields(out);
+    const char* p = begin;
     for (;;) {
-        if (p == end) return head_more();
-        if (*p == '\r') {
-            if (p + 1 == end) return head_more();
-            if (p[1] != '\n') return head_fail(p + 1, "bare CR");
-            p += 2;
+        const field_line line = parse_field_line(p, end);
+        switch (line.kind) {
+        case field_line_kind::need_more:
+            return over(end) ? parse_failure(errc::header_section_too_large) : parse_result{};
+        case field_line_kind::error:
+            // As for the request line: a syntax error past the limit is answered as a read
+            // stopping before it was, 431 (RFC 6585 §5), whatever the split into reads.
+            return parse_failure(over(line.at) ? errc::header_section_too_large : line.code);
+        case field_line_kind::section_end:
+            if (over(line.next)) return parse_failure(errc::header_section_too_large);
+            return parse_complete(static_cast<std::size_t>(line.next - begin));
+        case field_line_kind::field:
+            // Bytes first: a read that stopped inside this line saw the byte limit only.
+            if (over(line.next)) return parse_failure(errc::header_section_too_large);
+            if (fields.size() >= lim.max_header_fields) return parse_failure(errc::too_many_fields);
+            fields.push_back(line.field);
+            p = line.next;
             break;
         }
-        // A line starting with whitespace is obs-fold, or whitespace between the start-line and
-        // the first field: both rejected (RFC 9112 §5.2, §2.2).
-        if (*p == '\n' || is_ows(*p))
-            return head_fail(p, "obs-fold or whitespace before a field line");
-        const char* const name = p;
-        while (p < end && is_tchar(*p)) ++p;
-        if (p == end) return head_more();
-        // No whitespace is allowed between the field name and colon (RFC 9112 §5.1: MUST 400).
-        if (*p != ':' || p == name)
-            return head_fail(p, "invalid field name or whitespace before colon");
-        const std::string_view field_name(name, static_cast<std::size_t>(p - name));
-        ++p;
-        while (p < end && is_ows(*p)) ++p;
-        const char* const value = p;
-        while (p < end && is(*p, detail::cc_field_vchar)) ++p;
-        if (p == end || (*p == '\r' && p + 1 == end)) return head_more();
-        // CR, LF and NUL are never allowed in a value (RFC 9110 §5.5); nor other controls.
-        if (*p != '\r' || p[1] != '\n')
-            return head_fail(*p != '\r' ? p : p + 1, "invalid byte in field value");
-        const char* value_end = p;
-        while (value_end > value && is_ows(value_end[-1])) --value_end;
-        p += 2;
-        if (static_cast<std::size_t>(p - fields_begin) > lim.max_header_bytes ||
-            fields.size() >= lim.max_header_fields)
-            return fail(status::request_header_fields_too_large,
-                        "too many header fields or header section too large");
-        fields.push_back({field_name, {value, static_cast<std::size_t>(value_end - value)}});
     }
-    if (static_cast<std::size_t>(p - fields_begin) > lim.max_header_bytes)
-        return fail(status::request_header_fields_too_large, "header section too large");
-    const std::size_t head_size = static_cast<std::size_t>(p - begin);
+}
 
-    // request-target forms (RFC 9112 §3.2).
+/// Classifies the request-target (RFC 9112 §3.2) and stores its parts in `out`; returns the
+/// rule it breaks, or `errc{}`. Runs after the field lines, so the line's syntax is known good.
+[[nodiscard]] inline errc resolve_target_form(request& out) noexcept {
+    const std::string_view target = out.target();
     const http::method m = out.method();
     if (target == "*") {
-        if (m != http::method::options)
-            return fail(status::bad_request,
-                        "asterisk-form target with a method other than OPTIONS"); // §3.2.4
+        if (m != http::method::options) return errc::asterisk_form_not_options; // §3.2.4
         request_access::set_target_parts(out, target_form::asterisk, target, {}, {});
     } else if (target.front() == '/') {
         const auto q = target.find('?');
@@ -416,23 +439,20 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
             out, target_form::origin, target.substr(0, q),
             q == std::string_view::npos ? std::string_view{} : target.substr(q + 1), {});
     } else if (m == http::method::connect) {
-        if (!detail::valid_authority(target, true))
-            return fail(status::bad_request, "invalid CONNECT authority"); // §3.2.3
+        if (!valid_authority(target, true)) return errc::invalid_authority; // §3.2.3
         request_access::set_target_parts(out, target_form::authority, {}, {}, target);
     } else {
         // absolute-form = scheme "://" authority path-abempty [ "?" query ]; only http(s).
         const auto colon = target.find("://");
-        if (colon == std::string_view::npos)
-            return fail(status::bad_request, "invalid request-target");
+        if (colon == std::string_view::npos) return errc::invalid_target;
         const auto scheme = target.substr(0, colon);
-        if (!detail::iequals(scheme, "http") && !detail::iequals(scheme, "https"))
-            return fail(status::bad_request, "unsupported URI scheme");
+        if (!iequals(scheme, "http") && !iequals(scheme, "https")) return errc::unsupported_scheme;
         auto rest = target.substr(colon + 3);
         const auto auth_end = rest.find_first_of("/?");
         const auto authority = rest.substr(0, auth_end);
         // userinfo in an http(s) URI is treated as an error (RFC 9110 §4.2.4).
-        if (authority.find('@') != std::string_view::npos || !detail::valid_authority(authority))
-            return fail(status::bad_request, "invalid authority in absolute-form target");
+        if (authority.find('@') != std::string_view::npos || !valid_authority(authority))
+            return errc::invalid_authority;
         rest = auth_end == std::string_view::npos ? std::string_view{} : rest.substr(auth_end);
         const auto q = rest.find('?');
         std::string_view path = rest.substr(0, q);
@@ -442,54 +462,65 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
             q == std::string_view::npos ? std::string_view{} : rest.substr(q + 1), authority);
     }
     if (m == http::method::connect && out.form() != target_form::authority)
-        return fail(status::bad_request, "CONNECT without authority-form target");
+        return errc::connect_without_authority;
+    return {};
+}
 
-    // Framing and connection fields.
+/// The fields that decide the host, the framing and the connection's persistence, gathered in
+/// one pass over the field lines; judged afterwards by `apply_framing`.
+struct framing_fields {
     std::size_t host_count = 0;
-    std::string_view host_value;
+    std::string_view host;
     std::uint64_t content_length = 0;
     bool has_cl = false, cl_invalid = false;
-    detail::transfer_coding_state te;
     bool has_te = false;
+    transfer_coding_state te;
     bool conn_close = false, conn_keep_alive = false, conn_invalid = false;
     bool expect_continue = false, expect_other = false;
-    for (const auto& f : fields) {
-        switch (detail::ascii_lower(f.name.front())) {
+};
+
+/// Reads Host, Content-Length, Transfer-Encoding, Connection and Expect from `fields`. The
+/// switch on the first letter keeps the common case (no framing field) to one comparison.
+[[nodiscard]] inline framing_fields
+collect_framing_fields(std::span<const header_field> fields) noexcept {
+    framing_fields f;
+    for (const auto& field : fields) {
+        const std::string_view v = field.value;
+        switch (ascii_lower(field.name.front())) {
         case 'h':
-            if (detail::iequals(f.name, "host")) {
-                ++host_count;
-                host_value = f.value;
+            if (iequals(field.name, "host")) {
+                ++f.host_count;
+                f.host = v;
             }
             break;
         case 'c':
-            if (detail::iequals(f.name, "content-length")) {
-                if (!detail::merge_content_length(f.value, content_length, has_cl))
-                    cl_invalid = true;
-            } else if (detail::iequals(f.name, "connection")) {
-                detail::for_each_list_element(f.value, [&](std::string_view opt) {
-                    if (!detail::is_token(opt))
-                        conn_invalid = true;
-                    else if (detail::iequals(opt, "close"))
-                        conn_close = true;
-                    else if (detail::iequals(opt, "keep-alive"))
-                        conn_keep_alive = true;
+            if (iequals(field.name, "content-length")) {
+                if (!merge_content_length(v, f.content_length, f.has_cl)) f.cl_invalid = true;
+            } else if (iequals(field.name, "connection")) {
+                for_each_list_element(v, [&](std::string_view opt) {
+                    if (!is_token(opt))
+                        f.conn_invalid = true;
+                    else if (iequals(opt, "close"))
+                        f.conn_close = true;
+                    else if (iequals(opt, "keep-alive"))
+                        f.conn_keep_alive = true;
                     return true;
                 });
             }
             break;
         case 't':
-            if (detail::iequals(f.name, "transfer-encoding")) {
-                has_te = true;
-                detail::merge_transfer_encoding(f.value, te);
+            if (iequals(field.name, "transfer-encoding")) {
+                f.has_te = true;
+                merge_transfer_encoding(v, f.te);
             }
             break;
         case 'e':
-            if (detail::iequals(f.name, "expect")) {
-                detail::for_each_list_element(f.value, [&](std::string_view e) {
-                    if (detail::iequals(e, "100-continue"))
-                        expect_continue = true;
+            if (iequals(field.name, "expect")) {
+                for_each_list_element(v, [&](std::string_view e) {
+                    if (iequals(e, "100-continue"))
+                        f.expect_continue = true;
                     else
-                        expect_other = true;
+                        f.expect_other = true;
                     return true;
                 });
             }
@@ -497,333 +528,88 @@ inline void merge_transfer_encoding(std::string_view v, transfer_coding_state& s
         default: break;
         }
     }
+    return f;
+}
 
+/// Judges the gathered fields in a fixed order (Host, Connection, framing, Expect: the order
+/// decides the code when several rules break) and stores the host and framing in `out`;
+/// returns the first rule broken, or `errc{}`.
+[[nodiscard]] inline errc apply_framing(request& out, const framing_fields& f) noexcept {
+    const unsigned minor = out.version_minor();
     // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, with several, or an invalid one.
-    if (host_count > 1 || (host_count == 0 && minor == 1))
-        return fail(status::bad_request, "missing or repeated Host");
-    if (host_count == 1 && !detail::valid_authority(host_value))
-        return fail(status::bad_request, "invalid Host");
+    if (f.host_count > 1) return errc::duplicate_host;
+    if (f.host_count == 0 && minor == 1) return errc::missing_host;
+    if (f.host_count == 1 && !valid_authority(f.host)) return errc::invalid_host;
+    // §3.2.2: an absolute-form target's authority overrides Host (authority-form has its own).
     if (out.form() != target_form::absolute && out.form() != target_form::authority)
-        request_access::set_host(out, host_value);
-    if (conn_invalid) return fail(status::bad_request, "invalid Connection option");
+        request_access::set_host(out, f.host);
+    if (f.conn_invalid) return errc::invalid_connection_option; // RFC 9110 §7.6.1: tokens
 
     bool chunked = false;
-    if (has_te) {
+    if (f.has_te) {
         // RFC 9112 §6.1: TE in HTTP/1.0 means faulty framing; with Content-Length it is a
         // smuggling attempt (§6.3 allows processing, but closing with 400 is the safe reading).
-        if (minor == 0 || has_cl || cl_invalid)
-            return fail(status::bad_request,
-                        "Transfer-Encoding with Content-Length or in HTTP/1.0");
-        if (te.malformed || !te.any || !te.chunked_last)
-            return fail(status::bad_request, "Transfer-Encoding does not end in chunked"); // §6.3
-        if (te.other)
-            return fail(status::not_implemented,
-                        "unsupported transfer coding"); // a coding we don't implement
+        if (minor == 0) return errc::transfer_encoding_in_http10;
+        if (f.has_cl || f.cl_invalid) return errc::transfer_encoding_with_length;
+        // §6.3: a request whose final coding is not chunked is refused with 400.
+        if (f.te.malformed || !f.te.any || !f.te.chunked_last)
+            return errc::invalid_transfer_encoding;
+        if (f.te.other) return errc::unsupported_transfer_coding; // §6.1: SHOULD 501
         chunked = true;
-    } else if (cl_invalid) {
-        return fail(status::bad_request, "invalid Content-Length"); // §6.3: invalid Content-Length
+    } else if (f.cl_invalid) {
+        return errc::invalid_content_length; // §6.3 (5)
     }
     // RFC 9110 §10.1.1: an expectation other than 100-continue MAY be answered 417; HTTP/1.0
     // requests' 100-continue is ignored.
-    if (expect_other) return fail(status::expectation_failed, "unsupported expectation");
-    const bool keep_alive = minor == 1 ? !conn_close : (conn_keep_alive && !conn_close);
-    const bool has_body = chunked || content_length > 0;
-    request_access::set_framing(out, content_length, chunked, keep_alive,
-                                expect_continue && minor == 1 && has_body);
-    return {parse_status::complete, head_size, status::ok, {}};
+    if (f.expect_other) return errc::unsupported_expectation;
+    const bool keep_alive = minor == 1 ? !f.conn_close : (f.conn_keep_alive && !f.conn_close);
+    const bool has_body = chunked || f.content_length > 0;
+    request_access::set_framing(out, f.content_length, chunked, keep_alive,
+                                f.expect_continue && minor == 1 && has_body);
+    return {};
 }
 
-/// Incremental decoder of the chunked transfer coding (RFC 9112 §7.1), trailers included.
+/// Interprets a syntactically valid head: the target's form, then Host and the framing fields.
+/// Returns the first rule broken, or `errc{}`.
+[[nodiscard]] inline errc interpret_head(request& out) noexcept {
+    if (const errc e = resolve_target_form(out); e != errc{}) return e;
+    return apply_framing(out, collect_framing_fields(out.headers()));
+}
+
+} // namespace detail
+
+/// Parses a request head from `in` into `out`.
 ///
-/// Feed it raw bytes as they arrive; it writes the content to `out`, which may point into the
-/// same buffer as the input (in-place decoding: content is never longer than its framing), so
-/// the engine decodes a chunked body without a second buffer. Trailer fields are validated and
-/// discarded. Thread-safety: one decoder per request; not shared.
-class chunked_decoder {
-  public:
-    struct limits {
-        std::uint64_t max_body = 1u << 20;    ///< decoded content bytes, else 413
-        std::size_t max_line = 4096;          ///< one chunk-size line with extensions, else 400
-        std::size_t max_trailer_bytes = 8192; ///< trailer section, else 431
-        std::size_t max_trailer_fields = 100; ///< trailer fields, else 431
-    };
-    struct result {
-        parse_status state = parse_status::need_more;
-        std::size_t consumed = 0; ///< raw bytes used
-        std::size_t produced = 0; ///< content bytes written to `out`
-        http::status error = http::status::ok;
-        std::string_view reason; ///< on error: a short static description, for logs
-        http::errc code{};       ///< on error: the rule that fired
-    };
-
-    chunked_decoder() noexcept = default;
-    explicit chunked_decoder(const limits& l) noexcept : lim_(l) {}
-
-    /// Starts a new body with the same limits.
-    void reset() noexcept {
-        const limits l = lim_;
-        *this = chunked_decoder(l);
+/// Returns `complete` with the head's size, `need_more` when `in` holds a valid prefix, or
+/// `error` with the rule broken and the status to answer (400, 414, 417, 431, 501, 505) per
+/// DESIGN.md's input rules; the answer never depends on how the head was split into reads.
+/// The views stored in `out` point into `in`. Allocates only if `out` has room for fewer than
+/// `lim.max_header_fields` fields (a request reserves 32; the engine reserves the limit), and
+/// then throws nothing but std::bad_alloc. Thread-safety: pure; concurrent calls on distinct
+/// `out` objects are safe.
+[[nodiscard]] inline parse_result parse_request(std::string_view in, request& out,
+                                                const parse_limits& lim = {}) {
+    using detail::parse_failure;
+    detail::request_access::reset(out);
+    // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) received before the
+    // request-line. We ignore any number, bounded by the request-line limit.
+    std::size_t at = 0;
+    while (at < in.size() && (in[at] == '\r' || in[at] == '\n')) {
+        if (in[at] == '\n') return parse_failure(errc::bare_lf); // we require CRLF
+        if (at + 1 == in.size()) return {};
+        if (in[at + 1] != '\n') return parse_failure(errc::bare_cr);
+        at += 2;
+        if (at > lim.max_request_line) return parse_failure(errc::too_many_empty_lines);
     }
-    /// Content bytes decoded so far.
-    [[nodiscard]] std::uint64_t size() const noexcept { return total_; }
-
-    /// Decodes as much of `in` as possible. `out` must have room for `in.size()` bytes and may
-    /// alias `in` provided `out <= in.data()`. Returns `complete` once the last chunk and the
-    /// trailer section are read (`consumed` then stops right after them), `need_more`, or
-    /// `error` with the status to answer (400, 413, 431); after an error the connection closes.
-    [[nodiscard]] result decode(std::string_view in, char* out) noexcept {
-        using detail::is;
-        using detail::is_ows;
-        using detail::is_tchar;
-        result r;
-        std::size_t i = 0;
-        const std::size_t n = in.size();
-        const auto fail = [&](http::status s, std::string_view why) {
-            state_ = st::failed;
-            r.state = parse_status::error;
-            r.error = s;
-            r.reason = why;
-            r.code = detail::errc_guess_shim(s, why);
-            r.consumed = i;
-            return r;
-        };
-        while (i < n) {
-            const char c = in[i];
-            if (state_ == st::data) {
-                const auto take =
-                    static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, n - i));
-                std::memmove(out + r.produced, in.data() + i, take);
-                r.produced += take;
-                remaining_ -= take;
-                i += take;
-                if (remaining_ == 0) state_ = st::data_cr;
-                continue;
-            }
-            ++i;
-            if (state_ < st::trailer_start && ++line_ > lim_.max_line)
-                return fail(status::bad_request, "chunk line too long");
-            switch (state_) {
-            case st::size_first:
-            case st::size:
-                if (detail::is_hex(c)) {
-                    if (remaining_ > (UINT64_MAX >> 4))
-                        return fail(status::bad_request, "chunk size overflow");
-                    remaining_ = (remaining_ << 4) | detail::hex_value(c);
-                    state_ = st::size;
-                    break;
-                }
-                if (state_ == st::size_first)
-                    return fail(status::bad_request, "invalid chunk size");
-                if (remaining_ > lim_.max_body - total_)
-                    return fail(status::content_too_large, "chunked body too large");
-                if (!after_size(c)) return fail(status::bad_request, "invalid chunk size line");
-                break;
-            case st::ext_bws_semi: // BWS before ";" or the end of the line
-                if (is_ows(c)) {
-                    ws_ = true;
-                } else if (c == ';') {
-                    state_ = st::ext_bws_name;
-                } else if (c == '\r' && !ws_) {
-                    state_ = st::size_lf;
-                } else {
-                    return fail(status::bad_request, "invalid chunk extension");
-                }
-                break;
-            case st::ext_bws_eq: // BWS after a name: "=", ";" (no end of line after BWS)
-                if (c == '=')
-                    state_ = st::ext_bws_value;
-                else if (c == ';')
-                    state_ = st::ext_bws_name;
-                else if (!is_ows(c))
-                    return fail(status::bad_request, "invalid chunk extension");
-                break;
-            case st::ext_bws_name:
-                if (is_tchar(c))
-                    state_ = st::ext_name;
-                else if (!is_ows(c))
-                    return fail(status::bad_request, "invalid chunk extension");
-                break;
-            case st::ext_name:
-                if (is_tchar(c)) break;
-                if (c == '=')
-                    state_ = st::ext_bws_value;
-                else if (!after_ext_element(c))
-                    return fail(status::bad_request, "invalid chunk extension");
-                break;
-            case st::ext_bws_value:
-                if (c == '"')
-                    state_ = st::ext_quoted;
-                else if (is_tchar(c))
-                    state_ = st::ext_token;
-                else if (!is_ows(c))
-                    return fail(status::bad_request, "invalid chunk extension");
-                break;
-            case st::ext_token:
-                if (!is_tchar(c) && !after_ext_element(c))
-                    return fail(status::bad_request, "invalid chunk extension");
-                break;
-            case st::ext_quoted: // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
-                if (c == '"') {
-                    state_ = st::ext_bws_semi;
-                    ws_ = false;
-                } else if (c == '\\') {
-                    state_ = st::ext_quoted_pair;
-                } else if (!is(c, detail::cc_field_vchar)) {
-                    return fail(status::bad_request, "invalid chunk extension");
-                }
-                break;
-            case st::ext_quoted_pair:
-                if (!is(c, detail::cc_field_vchar))
-                    return fail(status::bad_request, "invalid chunk extension");
-                state_ = st::ext_quoted;
-                break;
-            case st::size_lf:
-                if (c != '\n')
-                    return fail(status::bad_request, "chunk size line not ended by CRLF");
-                line_ = 0;
-                if (remaining_ == 0) {
-                    state_ = st::trailer_start;
-                } else {
-                    total_ += remaining_;
-                    state_ = st::data;
-                }
-                break;
-            case st::data_cr:
-                if (c != '\r')
-                    return fail(status::bad_request,
-                                "chunk data not followed by CRLF"); // chunk data must end in CRLF
-                state_ = st::data_lf;
-                break;
-            case st::data_lf:
-                if (c != '\n') return fail(status::bad_request, "chunk data not followed by CRLF");
-                state_ = st::size_first;
-                line_ = 0;
-                break;
-            case st::trailer_start: // trailer-section = *( field-line CRLF ), then CRLF
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c == '\r') {
-                    state_ = st::final_lf;
-                } else if (is_tchar(c)) {
-                    if (++trailer_fields_ > lim_.max_trailer_fields)
-                        return fail(status::request_header_fields_too_large,
-                                    "too many trailer fields");
-                    state_ = st::trailer_name;
-                } else {
-                    return fail(status::bad_request,
-                                "invalid trailer field"); // obs-fold, bare LF, junk
-                }
-                break;
-            case st::trailer_name:
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c == ':')
-                    state_ = st::trailer_value;
-                else if (!is_tchar(c))
-                    return fail(status::bad_request, "invalid trailer field");
-                break;
-            case st::trailer_value:
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c == '\r')
-                    state_ = st::trailer_lf;
-                else if (!is(c, detail::cc_field_vchar))
-                    return fail(status::bad_request, "invalid trailer field");
-                break;
-            case st::trailer_lf:
-                // The LFs count too: the limit covers the whole trailer section, CRLFs included,
-                // as max_header_bytes does for the head (RFC 9112 §7.1.2: a field section).
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c != '\n') return fail(status::bad_request, "invalid trailer field");
-                state_ = st::trailer_start;
-                break;
-            case st::final_lf:
-                if (++trailer_bytes_ > lim_.max_trailer_bytes)
-                    return fail(status::request_header_fields_too_large,
-                                "trailer section too large");
-                if (c != '\n') return fail(status::bad_request, "chunked body not ended by CRLF");
-                state_ = st::done;
-                r.state = parse_status::complete;
-                r.consumed = i;
-                return r;
-            case st::data:
-            case st::done:
-            case st::failed:
-                return fail(status::bad_request, "data after the end of a chunked body");
-            }
-        }
-        r.consumed = i;
-        if (state_ == st::done) r.state = parse_status::complete;
-        return r;
-    }
-
-  private:
-    enum class st : std::uint8_t {
-        size_first,
-        size,
-        ext_bws_semi,
-        ext_bws_name,
-        ext_name,
-        ext_bws_eq,
-        ext_bws_value,
-        ext_token,
-        ext_quoted,
-        ext_quoted_pair,
-        size_lf,
-        data,
-        data_cr,
-        data_lf,
-        trailer_start,
-        trailer_name,
-        trailer_value,
-        trailer_lf,
-        final_lf,
-        done,
-        failed,
-    };
-
-    // chunk-size [ chunk-ext ] CRLF, chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] )
-    bool after_size(char c) noexcept {
-        if (c == '\r') {
-            state_ = st::size_lf;
-        } else if (c == ';') {
-            state_ = st::ext_bws_name;
-        } else if (detail::is_ows(c)) {
-            state_ = st::ext_bws_semi;
-            ws_ = true;
-        } else {
-            return false;
-        }
-        return true;
-    }
-    // After an extension name or token value: BWS, "=", ";" or the end of the line.
-    bool after_ext_element(char c) noexcept {
-        if (c == ';') {
-            state_ = st::ext_bws_name;
-        } else if (c == '\r') {
-            state_ = st::size_lf;
-        } else if (detail::is_ows(c)) {
-            state_ = (state_ == st::ext_name) ? st::ext_bws_eq : st::ext_bws_semi;
-            ws_ = true;
-        } else {
-            return false;
-        }
-        return true;
-    }
-
-    limits lim_{};
-    std::uint64_t remaining_ = 0;
-    std::uint64_t total_ = 0;
-    std::size_t line_ = 0;
-    std::size_t trailer_bytes_ = 0;
-    std::size_t trailer_fields_ = 0;
-    st state_ = st::size_first;
-    bool ws_ = false;
-};
+    const parse_result line = detail::parse_request_line(in.substr(at), lim, out);
+    if (line.state != parse_status::complete) return line;
+    at += line.consumed;
+    const parse_result fields =
+        detail::parse_field_section(in.substr(at), lim, detail::request_access::fields(out));
+    if (fields.state != parse_status::complete) return fields;
+    at += fields.consumed;
+    if (const errc e = detail::interpret_head(out); e != errc{}) return parse_failure(e);
+    return detail::parse_complete(at);
+}
 
 MINIHTTP_NAMESPACE_END

@@ -8,6 +8,7 @@
 /// first byte after the head, so moving the buffer (compaction, growth) needs no fix-up. The
 /// content ends up contiguous at the body's start (chunked content is decoded in place).
 
+#include <minihttp/chunked.hpp>
 #include <minihttp/error.hpp>
 #include <minihttp/parser.hpp>
 #include <minihttp/request.hpp>
@@ -59,16 +60,32 @@ struct length_body {
 /// framing they came in, so the buffer holds [content][gap][raw bytes not yet decoded].
 struct chunked_body {
     chunked_decoder decoder;
-    std::size_t raw = 0; // raw bytes consumed, from the body's start
-    std::size_t out = 0; // content bytes decoded, from the body's start
-    std::size_t max = 0; // bytes the buffer may need for this body
+    std::size_t raw = 0;  // raw bytes consumed, from the body's start
+    std::size_t out = 0;  // content bytes decoded, from the body's start
+    std::size_t max = 0;  // bytes the buffer may need for this body
+    std::size_t held = 0; // raw bytes the decoder left unconsumed (an unfinished trailer line)
 
     body_step read(char* body, std::size_t available) noexcept {
+        // An unfinished trailer line is held back by the decoder and parsed again with every
+        // call; as for heads, call again only once a line end arrived (or the limit is near),
+        // so a client sending a trailer byte by byte costs a scan per read, not a parse.
+        if (held > 0 && decoder.in_trailers() && available - raw > held &&
+            available - raw <= decoder.trailer_room()) {
+            const char* fresh = body + raw + held;
+            const std::size_t n = available - raw - held;
+            if (std::memchr(fresh, '\n', n) == nullptr && std::memchr(fresh, '\r', n) == nullptr) {
+                held = available - raw;
+                return {};
+            }
+        }
         const auto r = decoder.decode({body + raw, available - raw}, body + out);
         raw += r.consumed;
         out += r.produced;
         if (r.state == parse_status::error) return {parse_status::error, 0, 0, r.code};
-        if (r.state == parse_status::need_more) return {};
+        if (r.state == parse_status::need_more) {
+            held = available - raw; // an unfinished trailer line, if any
+            return {};
+        }
         return {parse_status::complete, out, raw, {}};
     }
     // Bytes decoded, not the sizes chunk lines declared: a client must not buy body time by
@@ -76,7 +93,7 @@ struct chunked_body {
     [[nodiscard]] std::uint64_t received(std::size_t) const noexcept { return out; }
     /// Closes the gap between decoded content and raw input; returns the bytes now in use.
     std::size_t reclaim(char* body, std::size_t available) noexcept {
-        if (out == raw) return available;
+        if (out == raw) return available; // (held-back bytes stay right after `raw`)
         std::memmove(body + out, body + raw, available - raw);
         const std::size_t now = out + (available - raw);
         raw = out;
@@ -98,7 +115,7 @@ class body_reader {
             // Decoded content, one chunk line, and a trailer line held back whole.
             const std::size_t max = static_cast<std::size_t>(limits.max_body) + limits.max_line +
                                     limits.max_trailer_bytes + 64;
-            r.v_.emplace<chunked_body>(chunked_body{chunked_decoder(limits), 0, 0, max});
+            r.v_.emplace<chunked_body>(chunked_body{chunked_decoder(limits), 0, 0, max, 0});
         } else if (req.content_length() > 0) {
             r.v_.emplace<length_body>(length_body{req.content_length()});
         }
