@@ -3711,8 +3711,7 @@ inline bool make_directories(const std::string& path) {
 
 inline bool write_all(int fd, std::string_view data) {
     while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
+        const ssize_t n = retry_eintr([&] { return ::write(fd, data.data(), data.size()); });
         if (n <= 0) return false;
         data.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -4073,11 +4072,10 @@ class logger {
 
     void write_all(std::string_view data) const {
         while (!data.empty()) {
-            const ssize_t n = ::write(opts_.fd, data.data(), data.size());
+            const ssize_t n =
+                detail::retry_eintr([&] { return ::write(opts_.fd, data.data(), data.size()); });
             if (n > 0) {
                 data.remove_prefix(static_cast<std::size_t>(n));
-            } else if (n < 0 && errno == EINTR) {
-                continue;
             } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
                 pollfd p{opts_.fd, POLLOUT, 0};
                 ::poll(&p, 1, 1000);
