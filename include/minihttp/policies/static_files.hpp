@@ -22,10 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifdef MINIHTTP_WITH_ZLIB
-#include <zlib.h>
-#endif
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -36,7 +32,6 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -44,6 +39,22 @@
 #include <vector>
 
 MINIHTTP_NAMESPACE_BEGIN
+
+/// A content coding applied to files as they are sent, for `static_files_options::compress`.
+/// `<minihttp/compression.hpp>` builds them (`http::gzip()`), so static_files needs no library.
+struct file_encoder {
+    /// The content coding, as sent in Content-Encoding and weighed in Accept-Encoding ("gzip").
+    std::string coding;
+    /// Inserted at the end of the file's ETag, inside the quotes ("-gz"): an encoded
+    /// representation needs a tag of its own (RFC 9110 §8.8.3).
+    std::string etag_suffix;
+    /// Returns a source of the encoded form of the first `size` bytes of `file` (read with
+    /// pread from offset 0), pulled as the socket drains; it owns `file` from then on. Called
+    /// on the workers, concurrently; must not block; may throw (the request then gets 500).
+    std::function<response::stream_source(detail::unique_fd file, std::uint64_t size)> encode;
+
+    [[nodiscard]] explicit operator bool() const noexcept { return static_cast<bool>(encode); }
+};
 
 /// Settings of `static_files`.
 struct static_files_options {
@@ -89,16 +100,17 @@ struct static_files_options {
     /// Serve `file.br` / `file.gz` instead of `file` to clients accepting br / gzip, for text
     /// types, with `Content-Encoding` and `Vary: Accept-Encoding` (nginx's gzip_static).
     bool precompressed = true;
-    /// Compress text types on the fly with gzip for clients that accept it, when no
-    /// precompressed sibling exists. Needs `MINIHTTP_WITH_ZLIB` (and -lz); otherwise ignored.
-    /// Never for ranges, already-compressed types, or files under `gzip_min_size` bytes.
-    bool gzip = false;
-    std::size_t gzip_min_size = 1024;
+    /// Compress text types on the fly for clients that accept `compress.coding`, when no
+    /// precompressed sibling was chosen: `http::gzip()` from <minihttp/compression.hpp> (which
+    /// links zlib). Empty (the default): never. Never for ranges, for types compressed
+    /// already, or for files under `compress_min_size` bytes; the body goes out chunked.
+    file_encoder compress{};
+    std::size_t compress_min_size = 1024;
     /// Small-file cache, one per worker thread (no lock): files up to `cache_max_file` bytes
     /// are kept in memory with their fields prebuilt, and revalidated (open + fstat) at most
     /// every `cache_validity`, so a hot small file costs no open, fstat, read or close. A
     /// change on disk is seen within `cache_validity` (0: at every request). `cache_max_file`
-    /// 0 disables it; on-the-fly gzip and the chunked mode bypass it.
+    /// 0 disables it; on-the-fly compression and the chunked mode bypass it.
     std::size_t cache_max_file = 64 * 1024;
     std::size_t cache_max_entries = 1024;   ///< per thread; beyond it the cache starts over
     std::size_t cache_max_bytes = 16 << 20; ///< per thread; likewise
@@ -165,9 +177,9 @@ class static_files {
         if (opts_.chunk_size == 0) opts_.chunk_size = 8192;
         validity_ms_ =
             static_cast<std::uint64_t>(std::max<std::int64_t>(0, opts_.cache_validity.count()));
-        // The spec's chunked mode streams from the file by definition; gzip streams too.
+        // The spec's chunked mode streams from the file by definition; encoding streams too.
         caching_ = opts_.cache_max_file > 0 && opts_.cache_max_entries > 0 && !opts_.chunked &&
-                   !opts_.gzip;
+                   !opts_.compress;
     }
 
     /// Answers GET and HEAD for origin-form targets; anything else passes.
@@ -199,7 +211,7 @@ class static_files {
         std::shared_ptr<const detail::cached_file> cached;
         detail::unique_fd fd;
         struct stat st {};
-        std::string_view coding;   // "" identity, "br", "gzip"
+        std::string_view coding;   // "" identity, "br", "gzip", or `compress.coding`
         std::uint64_t checked = 0; // cached: when the file was last revalidated
     };
     // The cache key prefix of request targets (the paths as received). Keys of files start
@@ -341,8 +353,8 @@ class static_files {
         std::string own_etag = rep.cached ? std::string() : etag_of(rep.st);
         const bool encode = encode_on_the_fly(r, ext, range.has_value(), rep);
         if (encode) { // another representation, another tag (RFC 9110 §8.8.3)
-            own_etag.insert(own_etag.size() - 1, "-gz");
-            rep.coding = "gzip";
+            own_etag.insert(own_etag.size() - 1, opts_.compress.etag_suffix);
+            rep.coding = opts_.compress.coding;
         }
         const std::string_view etag = rep.cached ? std::string_view(rep.cached->etag) : own_etag;
         const std::time_t mtime = rep.st.st_mtim.tv_sec;
@@ -386,22 +398,16 @@ class static_files {
         }
     }
 
-    // Gzip the file as it is sent? For a text type (with `precompressed`), no range, no
-    // sibling chosen, the file open (not from the cache), at least `gzip_min_size` bytes, and
-    // a willing client; only in a MINIHTTP_WITH_ZLIB build.
-    bool encode_on_the_fly([[maybe_unused]] const request& r, [[maybe_unused]] std::string_view ext,
-                           [[maybe_unused]] bool ranged,
-                           [[maybe_unused]] const representation& rep) const {
-#ifdef MINIHTTP_WITH_ZLIB
-        if (!opts_.gzip || !opts_.precompressed || ranged || !rep.fd || !rep.coding.empty() ||
-            static_cast<std::uint64_t>(rep.st.st_size) < opts_.gzip_min_size ||
+    // Encode the file as it is sent? For a text type, no range, no sibling chosen, the file
+    // open (not from the cache), at least `compress_min_size` bytes, and a willing client.
+    bool encode_on_the_fly(const request& r, std::string_view ext, bool ranged,
+                           const representation& rep) const {
+        if (!opts_.compress || ranged || !rep.fd || !rep.coding.empty() ||
+            static_cast<std::uint64_t>(rep.st.st_size) < opts_.compress_min_size ||
             !compressible_extension(ext))
             return false;
         const auto ae = r.header("Accept-Encoding");
-        return ae && accept_encoding_quality(*ae, "gzip") > 0;
-#else
-        return false;
-#endif
+        return ae && accept_encoding_quality(*ae, opts_.compress.coding) > 0;
     }
 
     using field_list = detail::field_list;
@@ -421,7 +427,7 @@ class static_files {
             cc != cache_control_.end() ? cc->second : opts_.default_cache_control;
         if (!cache_control.empty()) f.emplace_back("Cache-Control", cache_control);
         // Every response for a type that may be sent encoded says so, encoded or not.
-        if (opts_.precompressed && compressible_extension(ext))
+        if ((opts_.precompressed || opts_.compress) && compressible_extension(ext))
             f.emplace_back("Vary", "Accept-Encoding");
         return f;
     }
@@ -533,60 +539,11 @@ class static_files {
         return std::nullopt;
     }
 
-    // A stream deflating the file (gzip wrapper) as the socket drains; its length is unknown,
-    // so it goes out chunked (or close-delimited to HTTP/1.0).
-    void set_gzip_body([[maybe_unused]] response& res, [[maybe_unused]] detail::unique_fd fd,
-                       [[maybe_unused]] std::uint64_t size) const {
-#ifdef MINIHTTP_WITH_ZLIB
-        struct state {
-            z_stream z{};
-            detail::unique_fd fd;
-            std::uint64_t pos = 0, size = 0;
-            char in[16384];
-            bool input_done = false, finished = false, ok = false;
-            state(detail::unique_fd f, std::uint64_t n) : fd(std::move(f)), size(n) {
-                ok = deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
-            }
-            ~state() {
-                if (ok) deflateEnd(&z);
-            }
-        };
-        auto st = std::make_shared<state>(std::move(fd), size);
-        if (!st->ok) throw std::runtime_error("static_files: deflateInit2 failed");
-        res.set_stream([st](char* buf, std::size_t cap) -> std::ptrdiff_t {
-            if (st->finished) return 0;
-            z_stream& z = st->z;
-            z.next_out = reinterpret_cast<Bytef*>(buf);
-            z.avail_out = static_cast<uInt>(cap);
-            while (z.avail_out > 0 && !st->finished) {
-                if (z.avail_in == 0 && !st->input_done) {
-                    const ssize_t n = detail::retry_eintr([&] {
-                        return ::pread(st->fd.get(), st->in, sizeof st->in,
-                                       static_cast<off_t>(st->pos));
-                    });
-                    if (n < 0 || (n == 0 && st->pos < st->size)) return -1; // shrank or failed
-                    st->pos += static_cast<std::uint64_t>(n);
-                    st->input_done = st->pos >= st->size;
-                    z.next_in = reinterpret_cast<Bytef*>(st->in);
-                    z.avail_in = static_cast<uInt>(n);
-                }
-                const int flush = st->input_done && z.avail_in == 0 ? Z_FINISH : Z_NO_FLUSH;
-                const int rc = ::deflate(&z, flush);
-                if (rc == Z_STREAM_END)
-                    st->finished = true;
-                else if (rc != Z_OK && rc != Z_BUF_ERROR)
-                    return -1;
-            }
-            return static_cast<std::ptrdiff_t>(cap - z.avail_out);
-        });
-#endif
-    }
-
-    // A file that was opened: a region for sendfile, or a stream (the chunked mode, gzip).
+    // A file that was opened: a region for sendfile, or a stream (the chunked mode, encoding).
     void set_body(response& res, detail::unique_fd fd, std::uint64_t offset, std::uint64_t length,
                   bool encode) const {
         if (encode)
-            set_gzip_body(res, std::move(fd), length);
+            res.set_stream(opts_.compress.encode(std::move(fd), length));
         else if (opts_.chunked)
             res.set_stream(detail::file_source(std::move(fd), offset, length, opts_.chunk_size));
         else
