@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -398,6 +399,37 @@ TEST_CASE("static_files: only GET and HEAD, and a missing root is an error") {
     http::static_files_options bad;
     bad.root = fx.root / "no-such-dir";
     CHECK_THROWS_AS(http::static_files{bad}, std::system_error);
+}
+
+TEST_CASE("static_files: a thread's cache goes with the instance, and with the thread") {
+    docroot_fixture fx;
+    // The cached entity is held by the responses that send it and by the cache of the thread
+    // that loaded it: once the responses are gone, its expiry shows the cache went.
+    std::weak_ptr<const http::detail::shared_entity> cached;
+    auto serve = [&](const http::static_files& files) {
+        auto p = get("/index.html");
+        auto res = files(p.req);
+        REQUIRE(res);
+        REQUIRE(res->kind() == http::response::body_kind::shared);
+        cached = http::detail::response_access::shared(*res);
+    };
+    {
+        const http::static_files files(fx.options());
+        serve(files);
+        CHECK_FALSE(cached.expired()); // in this thread's cache
+        std::thread([&] { serve(files); }).join();
+        CHECK(cached.expired()); // that thread ended: its cache went, the instance lives on
+        serve(files);
+        CHECK_FALSE(cached.expired());
+    }
+    CHECK(cached.expired()); // the instance went: this thread's cache went with it
+
+    // A thread that outlives many instances keeps none of their caches.
+    for (int i = 0; i < 3; ++i) {
+        const http::static_files files(fx.options());
+        serve(files);
+    }
+    CHECK(cached.expired());
 }
 
 TEST_CASE("json_upload: refuses wrong types, sizes and JSON with the right status") {

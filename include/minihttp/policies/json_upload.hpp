@@ -88,8 +88,7 @@ inline bool make_directories(const std::string& path) {
 
 inline bool write_all(int fd, std::string_view data) {
     while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
+        const ssize_t n = retry_eintr([&] { return ::write(fd, data.data(), data.size()); });
         if (n <= 0) return false;
         data.remove_prefix(static_cast<std::size_t>(n));
     }

@@ -3,6 +3,7 @@
 /// `http::logger`: log lines in the spec's format, written by a background thread, so that a
 /// slow terminal or pipe never stalls a worker (DESIGN.md "Observability").
 
+#include <minihttp/detail/fd.hpp>
 #include <minihttp/log.hpp>
 #include <minihttp/thread_name.hpp>
 #include <minihttp/version.hpp>
@@ -164,11 +165,10 @@ class logger {
 
     void write_all(std::string_view data) const {
         while (!data.empty()) {
-            const ssize_t n = ::write(opts_.fd, data.data(), data.size());
+            const ssize_t n =
+                detail::retry_eintr([&] { return ::write(opts_.fd, data.data(), data.size()); });
             if (n > 0) {
                 data.remove_prefix(static_cast<std::size_t>(n));
-            } else if (n < 0 && errno == EINTR) {
-                continue;
             } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
                 pollfd p{opts_.fd, POLLOUT, 0};
                 ::poll(&p, 1, 1000);

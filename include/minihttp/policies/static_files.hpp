@@ -6,10 +6,13 @@
 #include <minihttp/detail/chars.hpp>
 #include <minihttp/detail/clock.hpp>
 #include <minihttp/detail/fd.hpp>
+#include <minihttp/detail/file_cache.hpp>
 #include <minihttp/detail/http_date.hpp>
 #include <minihttp/detail/path.hpp>
+#include <minihttp/detail/per_thread.hpp>
 #include <minihttp/log.hpp>
 #include <minihttp/method.hpp>
+#include <minihttp/mime.hpp>
 #include <minihttp/request.hpp>
 #include <minihttp/response.hpp>
 #include <minihttp/status.hpp>
@@ -19,12 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifdef MINIHTTP_WITH_ZLIB
-#include <zlib.h>
-#endif
-
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -34,15 +32,29 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 MINIHTTP_NAMESPACE_BEGIN
+
+/// A content coding applied to files as they are sent, for `static_files_options::compress`.
+/// `<minihttp/compression.hpp>` builds them (`http::gzip()`), so static_files needs no library.
+struct file_encoder {
+    /// The content coding, as sent in Content-Encoding and weighed in Accept-Encoding ("gzip").
+    std::string coding;
+    /// Inserted at the end of the file's ETag, inside the quotes ("-gz"): an encoded
+    /// representation needs a tag of its own (RFC 9110 §8.8.3).
+    std::string etag_suffix;
+    /// Returns a source of the encoded form of the first `size` bytes of `file` (read with
+    /// pread from offset 0), pulled as the socket drains; it owns `file` from then on. Called
+    /// on the workers, concurrently; must not block; may throw (the request then gets 500).
+    std::function<response::stream_source(detail::unique_fd file, std::uint64_t size)> encode;
+
+    [[nodiscard]] explicit operator bool() const noexcept { return static_cast<bool>(encode); }
+};
 
 /// Settings of `static_files`.
 struct static_files_options {
@@ -50,10 +62,11 @@ struct static_files_options {
     std::string root{};
     /// Served for a directory request ("/" or "/dir/"); a directory without it is 404.
     std::string index = "index.html";
-    /// Extensions (lower case, no dot) that may be served; anything else is 415, whether or
-    /// not it exists. Empty: every extension (and files without one).
+    /// Extensions (no dot) that may be served; anything else is 415, whether or not it
+    /// exists. Empty: every extension (and files without one). Every extension-keyed option
+    /// matches in any case.
     std::set<std::string, std::less<>> extensions{};
-    /// Content-Type per extension (lower case), merged over the built-in table.
+    /// Content-Type per extension, over the built-in table (`http::mime_type`).
     std::map<std::string, std::string, std::less<>> content_types{};
     /// Extensions served as downloads: `Content-Disposition: attachment; filename="..."`.
     std::set<std::string, std::less<>> download{};
@@ -87,16 +100,17 @@ struct static_files_options {
     /// Serve `file.br` / `file.gz` instead of `file` to clients accepting br / gzip, for text
     /// types, with `Content-Encoding` and `Vary: Accept-Encoding` (nginx's gzip_static).
     bool precompressed = true;
-    /// Compress text types on the fly with gzip for clients that accept it, when no
-    /// precompressed sibling exists. Needs `MINIHTTP_WITH_ZLIB` (and -lz); otherwise ignored.
-    /// Never for ranges, already-compressed types, or files under `gzip_min_size` bytes.
-    bool gzip = false;
-    std::size_t gzip_min_size = 1024;
+    /// Compress text types on the fly for clients that accept `compress.coding`, when no
+    /// precompressed sibling was chosen: `http::gzip()` from <minihttp/compression.hpp> (which
+    /// links zlib). Empty (the default): never. Never for ranges, for types compressed
+    /// already, or for files under `compress_min_size` bytes; the body goes out chunked.
+    file_encoder compress{};
+    std::size_t compress_min_size = 1024;
     /// Small-file cache, one per worker thread (no lock): files up to `cache_max_file` bytes
     /// are kept in memory with their fields prebuilt, and revalidated (open + fstat) at most
     /// every `cache_validity`, so a hot small file costs no open, fstat, read or close. A
     /// change on disk is seen within `cache_validity` (0: at every request). `cache_max_file`
-    /// 0 disables it; on-the-fly gzip and the chunked mode bypass it.
+    /// 0 disables it; on-the-fly compression and the chunked mode bypass it.
     std::size_t cache_max_file = 64 * 1024;
     std::size_t cache_max_entries = 1024;   ///< per thread; beyond it the cache starts over
     std::size_t cache_max_bytes = 16 << 20; ///< per thread; likewise
@@ -112,159 +126,24 @@ struct static_files_options {
 };
 
 namespace detail {
-/// The built-in MIME table (extension → Content-Type).
-inline const std::map<std::string, std::string, std::less<>>& default_content_types() {
-    static const std::map<std::string, std::string, std::less<>> table = {
-        {"html", "text/html; charset=utf-8"},
-        {"htm", "text/html; charset=utf-8"},
-        {"css", "text/css; charset=utf-8"},
-        {"js", "text/javascript; charset=utf-8"},
-        {"mjs", "text/javascript; charset=utf-8"},
-        {"json", "application/json"},
-        {"txt", "text/plain; charset=utf-8"},
-        {"md", "text/markdown; charset=utf-8"},
-        {"csv", "text/csv; charset=utf-8"},
-        {"xml", "application/xml"},
-        {"svg", "image/svg+xml"},
-        {"png", "image/png"},
-        {"jpg", "image/jpeg"},
-        {"jpeg", "image/jpeg"},
-        {"gif", "image/gif"},
-        {"webp", "image/webp"},
-        {"avif", "image/avif"},
-        {"ico", "image/vnd.microsoft.icon"},
-        {"pdf", "application/pdf"},
-        {"wasm", "application/wasm"},
-        {"woff", "font/woff"},
-        {"woff2", "font/woff2"},
-        {"mp4", "video/mp4"},
-        {"webm", "video/webm"},
-        {"mp3", "audio/mpeg"},
-        {"ogg", "audio/ogg"},
-        {"zip", "application/zip"},
-        {"gz", "application/gzip"},
-        {"tar", "application/x-tar"},
+/// A stream of [offset, offset + length) of `fd`, read with pread, at most `max_read` bytes a
+/// call. A file that shrinks meanwhile ends it with an error: the body is cut, never padded.
+inline response::stream_source file_source(unique_fd fd, std::uint64_t offset, std::uint64_t length,
+                                           std::size_t max_read) {
+    auto file = std::make_shared<unique_fd>(std::move(fd));
+    return [file, pos = offset, end = offset + length,
+            max_read](char* buf, std::size_t cap) mutable -> std::ptrdiff_t {
+        if (pos >= end) return 0;
+        const auto want =
+            static_cast<std::size_t>(std::min<std::uint64_t>({cap, max_read, end - pos}));
+        const ssize_t n =
+            retry_eintr([&] { return ::pread(file->get(), buf, want, static_cast<off_t>(pos)); });
+        if (n <= 0) return -1;
+        pos += static_cast<std::uint64_t>(n);
+        return n;
     };
-    return table;
 }
 
-/// A small file held in memory: its content and prebuilt fields, and those of its 304.
-/// Immutable once built; shared by the responses that send it.
-struct cached_file {
-    std::shared_ptr<const detail::shared_entity> entity;       ///< fields of a 200 + the content
-    std::shared_ptr<const detail::shared_entity> not_modified; ///< fields of a 304, no content
-    std::string etag;
-    struct stat st {};
-    std::string path; ///< beneath the root, decoded (what a request target resolved to)
-    std::string name; ///< its last segment
-    std::string ext;  ///< its extension, lower-cased
-};
-
-/// One cache entry: a file, or the knowledge that there is none (a missing sibling).
-struct cache_slot {
-    std::shared_ptr<const cached_file> file;
-    std::uint64_t checked_ms = 0;
-};
-
-[[nodiscard]] inline bool same_file(const struct stat& a, const struct stat& b) noexcept {
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
-           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
-}
-
-/// The small-file cache of one thread, keyed by coding and path. Bounded: when full it
-/// starts over (simple, and a working set that fits never hits the bound).
-class file_cache {
-  public:
-    file_cache(std::size_t max_entries, std::size_t max_bytes)
-        : max_entries_(max_entries), max_bytes_(max_bytes) {}
-
-    cache_slot* find(std::string_view coding, std::string_view path) {
-        make_key(coding, path);
-        const auto it = map_.find(std::string_view(key_));
-        return it == map_.end() ? nullptr : &it->second;
-    }
-    // `alias`: another key for a file already counted (a request target), so its bytes are
-    // not counted twice against max_bytes.
-    void put(std::string_view coding, std::string_view path,
-             std::shared_ptr<const cached_file> file, std::uint64_t now, bool alias = false) {
-        const std::size_t size = file && !alias ? file->entity->body.size() : 0;
-        make_key(coding, path);
-        auto it = map_.find(std::string_view(key_));
-        if (it == map_.end()) {
-            if (map_.size() >= max_entries_ || bytes_ + size > max_bytes_) {
-                map_.clear();
-                bytes_ = 0;
-            }
-            it = map_.emplace(key_, cache_slot{}).first;
-        } else if (it->second.file && !alias) {
-            bytes_ -= it->second.file->entity->body.size();
-        }
-        it->second.file = std::move(file);
-        it->second.checked_ms = now;
-        bytes_ += size;
-    }
-
-  private:
-    struct hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
-    void make_key(std::string_view coding, std::string_view path) {
-        key_.assign(coding).push_back('\n');
-        key_.append(path);
-    }
-
-    std::unordered_map<std::string, cache_slot, hash, std::equal_to<>> map_;
-    std::string key_; // reused for lookups: no allocation per request
-    std::size_t bytes_ = 0;
-    std::size_t max_entries_;
-    std::size_t max_bytes_;
-};
-
-/// Distinguishes the caches of different `static_files` instances on one thread.
-inline std::atomic<std::uint64_t> static_files_ids{1};
-
-/// Types worth compressing: text, and text-like formats (images and archives already are).
-[[nodiscard]] inline bool compressible_type(std::string_view ext) noexcept {
-    for (std::string_view t :
-         {"html", "htm", "css", "js", "mjs", "json", "txt", "md", "csv", "xml", "svg", "wasm"})
-        if (ext == t) return true;
-    return false;
-}
-
-/// `Content-Disposition: attachment` with a file name that survives any bytes (RFC 6266 §4.3):
-/// a quoted ASCII fallback, plus `filename*` (RFC 8187) when the name is not plain ASCII.
-inline std::string attachment_disposition(std::string_view name) {
-    std::string ascii;
-    bool plain = true;
-    for (char c : name) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u >= 0x20 && u < 0x7f && c != '"' && c != '\\') {
-            ascii.push_back(c);
-        } else {
-            ascii.push_back('_');
-            plain = false;
-        }
-    }
-    std::string v = "attachment; filename=\"" + ascii + "\"";
-    if (!plain) {
-        static constexpr char hex[] = "0123456789ABCDEF";
-        v += "; filename*=UTF-8''";
-        for (char c : name) {
-            const auto u = static_cast<unsigned char>(c);
-            if (is_tchar(c) && c != '%' && c != '\'' && c != '*') {
-                v.push_back(c);
-            } else {
-                v.push_back('%');
-                v.push_back(hex[u >> 4]);
-                v.push_back(hex[u & 15]);
-            }
-        }
-    }
-    return v;
-}
 } // namespace detail
 
 /// Serves GET and HEAD requests from a document root (DESIGN.md "Policies shipped").
@@ -278,9 +157,11 @@ inline std::string attachment_disposition(std::string_view name) {
 ///     only regular files are served (a FIFO or device: 403).
 /// Then: validators and preconditions (304 / 412), Cache-Control, precompressed siblings,
 /// byte ranges (206 / 416); see the options. Bodies are a file region (sendfile) or, with
-/// `chunked`, a stream of `chunk_size` reads.
+/// `chunked`, a stream of `chunk_size` reads. Extensions compare case-insensitively.
 /// Thread-safety: const and stateless per request; call from any number of workers.
 /// Lifetime: holds the root directory open (so renaming the directory does not redirect it).
+/// Each thread's small-file cache goes when the instance or the thread does. A moved-from
+/// instance may only be destroyed or assigned to.
 /// Construction throws std::system_error if the root cannot be opened as a directory.
 class static_files {
   public:
@@ -289,11 +170,16 @@ class static_files {
         if (!root_)
             throw std::system_error(errno, std::system_category(),
                                     "static_files: cannot open document root '" + opts_.root + "'");
-        types_ = detail::default_content_types();
-        for (auto& [ext, type] : opts_.content_types) types_[ext] = type;
+        types_.insert(opts_.content_types.begin(), opts_.content_types.end());
+        cache_control_.insert(opts_.cache_control.begin(), opts_.cache_control.end());
+        extensions_.insert(opts_.extensions.begin(), opts_.extensions.end());
+        download_.insert(opts_.download.begin(), opts_.download.end());
         if (opts_.chunk_size == 0) opts_.chunk_size = 8192;
         validity_ms_ =
             static_cast<std::uint64_t>(std::max<std::int64_t>(0, opts_.cache_validity.count()));
+        // The spec's chunked mode streams from the file by definition; encoding streams too.
+        caching_ = opts_.cache_max_file > 0 && opts_.cache_max_entries > 0 && !opts_.chunked &&
+                   !opts_.compress;
     }
 
     /// Answers GET and HEAD for origin-form targets; anything else passes.
@@ -312,84 +198,87 @@ class static_files {
     [[nodiscard]] const static_files_options& options() const noexcept { return opts_; }
 
   private:
-    response serve(const request& r) const {
-        const std::string_view raw = r.path();
-        // The hot path: a target this thread resolved to a cached file within the validity
-        // period. Decoding, the traversal and extension checks and the index are functions of
-        // the target's bytes, so their earlier outcome stands; the file is revalidated by the
-        // slow path below once the period is over.
-        detail::file_cache* cache = caching() ? &local_cache() : nullptr;
-        if (cache != nullptr) {
-            const detail::cache_slot* hit = cache->find(target_key, raw);
-            if (hit != nullptr && hit->file &&
-                detail::monotonic_ms() - hit->checked_ms < validity_ms_) {
-                representation rep;
-                rep.cached = hit->file;
-                rep.st = hit->file->st;
-                const detail::cached_file& f = *hit->file;
-                return send(r, std::move(rep), f.path, f.name, f.ext);
-            }
-        }
-        thread_local std::string rel; // reused: no allocation per request once warm
-        const detail::path_check check = detail::decode_request_path(raw, rel);
-        if (!check.ok) return refuse(status::forbidden, raw, check.reason);
-
-        const bool dir_request = rel.empty() || rel.back() == '/';
-        if (!dir_request) {
-            const std::string_view name = last_segment(rel);
-            if (name.find('.') != std::string_view::npos && !allowed(extension_of(name, ext_)))
-                return unsupported(raw);
-        }
-        if (detail::has_hidden_segment(rel)) return refuse(status::forbidden, raw, "hidden file");
-
-        thread_local std::string file;
-        file = rel;
-        if (dir_request) file += opts_.index;
-        const std::string_view name = last_segment(file);
-        const std::string& ext = extension_of(name, ext_);
-        representation rep;
-        if (const int err = open_representation(file, name, ext, {}, rep); err != 0)
-            return open_error(raw, err);
-        if (!rep.cached) {
-            if (S_ISDIR(rep.st.st_mode)) {
-                if (!opts_.redirect_directories) return not_found(raw);
-                // RFC 9110 §15.4.2: the resource lives at "dir/"; relative links need the slash.
-                std::string location(raw);
-                location.push_back('/');
-                if (!r.query().empty()) location.append("?").append(r.query());
-                response res = response::error(status::moved_permanently);
-                res.add_header("Location", location);
-                return res;
-            }
-            if (!S_ISREG(rep.st.st_mode))
-                return refuse(status::forbidden, raw, "not a regular file");
-        }
-        if (!allowed(ext)) return unsupported(raw); // e.g. a file without an extension
-        if (rep.cached && cache != nullptr)
-            cache->put(target_key, raw, rep.cached, rep.checked, true);
-        return send(r, std::move(rep), file, name, ext);
-    }
-
+    // What a thread keeps for this instance: its small-file cache, and the buffers a request's
+    // paths are built in (reused, so a request allocates none once they have grown).
+    struct local_state {
+        detail::file_cache cache;
+        std::string path;    // the file beneath the root, decoded; its name and extension
+        std::string sibling; // path + ".br" / ".gz"
+    };
     // A representation chosen for the request: the file or a precompressed sibling, either
     // from the small-file cache or open.
     struct representation {
         std::shared_ptr<const detail::cached_file> cached;
         detail::unique_fd fd;
         struct stat st {};
-        std::string_view coding;   // "" identity, "br", "gzip"
+        std::string_view coding;   // "" identity, "br", "gzip", or `compress.coding`
         std::uint64_t checked = 0; // cached: when the file was last revalidated
     };
     // The cache key prefix of request targets (the paths as received). Keys of files start
     // with their coding ("", "br", "gzip") and a newline, so they never collide with these.
     static constexpr std::string_view target_key = "target";
 
+    local_state& local() const {
+        return locals_.local([this] {
+            return local_state{
+                detail::file_cache(opts_.cache_max_entries, opts_.cache_max_bytes), {}, {}};
+        });
+    }
+
+    response serve(const request& r) const {
+        local_state& local = this->local();
+        const std::string_view raw = r.path();
+        representation rep;
+        if (cached_target(local, raw, rep)) return send(r, local, std::move(rep));
+
+        std::string& path = local.path;
+        const detail::path_check check = detail::decode_request_path(raw, path);
+        if (!check.ok) return refuse(status::forbidden, raw, check.reason);
+        const bool dir_request = path.empty() || path.back() == '/';
+        if (!dir_request) {
+            const std::string_view name = last_segment(path);
+            if (name.find('.') != std::string_view::npos && !allowed(extension_of(name)))
+                return unsupported(raw);
+        }
+        if (detail::has_hidden_segment(path)) return refuse(status::forbidden, raw, "hidden file");
+        if (dir_request) path += opts_.index;
+
+        const std::string_view name = last_segment(path);
+        if (const int err = open_representation(local, path, name, {}, rep); err != 0)
+            return open_error(raw, err);
+        if (!rep.cached) {
+            if (S_ISDIR(rep.st.st_mode)) return redirect_directory(r);
+            if (!S_ISREG(rep.st.st_mode))
+                return refuse(status::forbidden, raw, "not a regular file");
+        }
+        if (!allowed(extension_of(name))) return unsupported(raw); // e.g. no extension
+        if (rep.cached && caching_) local.cache.put(target_key, raw, rep.cached, rep.checked, true);
+        return send(r, local, std::move(rep));
+    }
+
+    // The hot path: a target this thread resolved to a cached file within the validity
+    // period. Decoding, the traversal and extension checks and the index are functions of the
+    // target's bytes, so their earlier outcome stands; the file is revalidated by the slow
+    // path once the period is over.
+    bool cached_target(local_state& local, std::string_view raw, representation& rep) const {
+        if (!caching_) return false;
+        const detail::cache_slot* hit = local.cache.find(target_key, raw);
+        if (hit == nullptr || !hit->file ||
+            detail::monotonic_ms() - hit->checked_ms >= validity_ms_)
+            return false;
+        rep.cached = hit->file;
+        rep.st = hit->file->st;
+        local.path.assign(hit->file->path);
+        return true;
+    }
+
     // Opens `path` beneath the root, or takes it from this thread's cache (revalidated at most
     // every `cache_validity`). Small regular files are read into the cache; others stay open.
     // Returns 0 or an errno.
-    int open_representation(const std::string& path, std::string_view name, const std::string& ext,
+    int open_representation(local_state& local, std::string_view path, std::string_view name,
                             std::string_view coding, representation& out) const {
         out.coding = coding;
-        detail::file_cache* cache = caching() ? &local_cache() : nullptr;
+        detail::file_cache* cache = caching_ ? &local.cache : nullptr;
         const std::uint64_t now = cache != nullptr ? detail::monotonic_ms() : 0;
         detail::cache_slot* slot = nullptr;
         if (cache != nullptr) {
@@ -411,74 +300,36 @@ class static_files {
         }
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) return errno;
+        out.st = st;
         if (cache != nullptr && S_ISREG(st.st_mode) &&
             static_cast<std::uint64_t>(st.st_size) <= opts_.cache_max_file) {
             if (slot != nullptr && slot->file && detail::same_file(slot->file->st, st)) {
                 slot->checked_ms = now; // unchanged: a fresh lease, no read
                 out.cached = slot->file;
-                out.st = st;
                 out.checked = now;
                 return 0;
             }
-            if (auto loaded = load(fd.get(), st, path, name, ext, coding)) {
+            if (auto loaded = load(fd.get(), st, path, name, coding)) {
                 out.cached = std::move(loaded);
-                out.st = st;
                 out.checked = now;
                 cache->put(coding, path, out.cached, now);
                 return 0;
             }
         }
         out.fd = std::move(fd);
-        out.st = st;
         return 0;
     }
 
-    // Reads a small file and prebuilds its fields and those of its 304.
+    // Reads a small file into memory with the fields of its 200 and its 304.
     std::shared_ptr<const detail::cached_file> load(int fd, const struct stat& st,
                                                     std::string_view path, std::string_view name,
-                                                    const std::string& ext,
                                                     std::string_view coding) const {
-        auto entity = std::make_shared<detail::shared_entity>();
-        entity->body.resize(static_cast<std::size_t>(st.st_size));
-        std::size_t got = 0;
-        while (got < entity->body.size()) {
-            const ssize_t n = ::pread(fd, entity->body.data() + got, entity->body.size() - got,
-                                      static_cast<off_t>(got));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return nullptr; // shrank or failed: serve it open instead
-            got += static_cast<std::size_t>(n);
-        }
-        auto file = std::make_shared<detail::cached_file>();
-        file->st = st;
-        file->path = path;
-        file->name = name;
-        file->ext = ext;
-        file->etag = etag_of(st);
-        for (const auto& [n, v] : entity_fields(file->etag, st.st_mtim.tv_sec, name, ext, coding))
-            entity->add_field(n, v);
-        auto not_modified = std::make_shared<detail::shared_entity>();
-        for (const auto& [n, v] : validator_fields(file->etag, st.st_mtim.tv_sec, ext))
-            not_modified->add_field(n, v);
-        file->entity = std::move(entity);
-        file->not_modified = std::move(not_modified);
-        return file;
-    }
-
-    [[nodiscard]] bool caching() const noexcept {
-        // The spec's chunked mode streams from the file by definition; gzip streams too.
-        return opts_.cache_max_file > 0 && !opts_.gzip && !opts_.chunked &&
-               opts_.cache_max_entries > 0;
-    }
-    // This thread's cache for this instance: workers never share it, so no lock is taken.
-    detail::file_cache& local_cache() const {
-        thread_local std::unordered_map<std::uint64_t, detail::file_cache> caches;
-        auto it = caches.find(id_);
-        if (it == caches.end())
-            it = caches
-                     .emplace(id_,
-                              detail::file_cache(opts_.cache_max_entries, opts_.cache_max_bytes))
-                     .first;
-        return it->second;
+        std::string etag = etag_of(st);
+        const std::string_view ext = extension_of(name);
+        const std::time_t mtime = st.st_mtim.tv_sec;
+        auto fields = entity_fields(etag, mtime, name, ext, coding);
+        auto not_modified = validator_fields(etag, mtime, ext);
+        return detail::read_cached_file(fd, st, path, std::move(etag), fields, not_modified);
     }
 
     static std::string etag_of(const struct stat& st) {
@@ -487,79 +338,35 @@ class static_files {
                          st.st_mtim.tv_nsec);
     }
 
-    response send(const request& r, representation rep, const std::string& file,
-                  std::string_view name, const std::string& ext) const {
-        const bool compressible = opts_.precompressed && detail::compressible_type(ext);
-        const auto range_field = opts_.ranges ? r.header("Range") : std::nullopt;
+    // Answers with the file in `local.path`: picks the representation (a precompressed
+    // sibling, on-the-fly encoding), then checks preconditions (304/412) and the range
+    // (206/416), then sets the body.
+    response send(const request& r, local_state& local, representation rep) const {
+        const std::string_view name = last_segment(local.path), ext = extension_of(name);
+        const auto range = opts_.ranges ? r.header("Range") : std::nullopt;
         // Precompressed siblings (nginx's gzip_static): only when no range is asked for, so that
         // a range always refers to the identity bytes a download manager resumes.
-        if (compressible && !range_field) {
-            if (const auto ae = r.header("Accept-Encoding"))
-                choose_sibling(*ae, file, name, ext, rep);
+        if (opts_.precompressed && !range && compressible_extension(ext)) {
+            if (const auto ae = r.header("Accept-Encoding")) choose_sibling(*ae, local, name, rep);
         }
-        const std::uint64_t size = static_cast<std::uint64_t>(rep.st.st_size);
         // The cached entry's tag is only viewed: the hot path copies no string.
         std::string own_etag = rep.cached ? std::string() : etag_of(rep.st);
-        std::string_view etag = rep.cached ? std::string_view(rep.cached->etag) : own_etag;
-        bool deflate = false;
-#ifdef MINIHTTP_WITH_ZLIB
-        if (opts_.gzip && compressible && rep.coding.empty() && !range_field &&
-            size >= opts_.gzip_min_size) {
-            const auto ae = r.header("Accept-Encoding");
-            deflate = ae && accept_encoding_quality(*ae, "gzip") > 0;
-            if (deflate) { // another representation, another tag (RFC 9110 §8.8.3)
-                own_etag = etag;
-                own_etag.insert(own_etag.size() - 1, "-gz");
-                etag = own_etag;
-                rep.coding = "gzip";
-            }
+        const bool encode = encode_on_the_fly(r, ext, range.has_value(), rep);
+        if (encode) { // another representation, another tag (RFC 9110 §8.8.3)
+            own_etag.insert(own_etag.size() - 1, opts_.compress.etag_suffix);
+            rep.coding = opts_.compress.coding;
         }
-#endif
+        const std::string_view etag = rep.cached ? std::string_view(rep.cached->etag) : own_etag;
         const std::time_t mtime = rep.st.st_mtim.tv_sec;
 
-        if (auto pre = preconditions(r, etag, mtime)) { // 304 or 412 (RFC 9110 §13.2.2)
-            if (pre->code() == status::not_modified) {
-                if (rep.cached)
-                    detail::response_access::set_shared(*pre, rep.cached->not_modified);
-                else
-                    for (const auto& [n, v] : validator_fields(etag, mtime, ext))
-                        pre->add_header(n, v);
-            } else {
-                pre->set_header("ETag", etag);
-            }
-            return std::move(*pre);
-        }
-
+        if (auto pre = preconditions(r, etag, mtime))
+            return answer_precondition(std::move(*pre), rep, etag, mtime, ext);
         response res;
+        const auto size = static_cast<std::uint64_t>(rep.st.st_size);
         std::uint64_t offset = 0, length = size;
-        if (range_field && (r.method() == method::get || r.method() == method::head)) {
-            const auto if_range = r.header("If-Range");
-            byte_range range;
-            // RFC 9110 §13.1.5: a stale If-Range means "send me the whole thing".
-            if (!if_range || if_range_matches(*if_range, etag, mtime)) {
-                switch (parse_range(*range_field, size, range)) {
-                case range_result::satisfiable: {
-                    res.set_code(status::partial_content);
-                    std::string cr;
-                    append_content_range(cr, range.first, range.last, size);
-                    res.add_header("Content-Range", cr);
-                    offset = range.first;
-                    length = range.length();
-                    break;
-                }
-                case range_result::unsatisfiable: {
-                    response bad = response::error(status::range_not_satisfiable);
-                    std::string cr;
-                    append_unsatisfied_content_range(cr, size);
-                    bad.add_header("Content-Range", cr);
-                    return bad;
-                }
-                // Several disjoint ranges: the whole representation (RFC 9110 §14.2 allows it;
-                // multipart/byteranges would cost a lot for little use). Malformed: ignored.
-                case range_result::multiple:
-                case range_result::ignore: break;
-                }
-            }
+        if (range) {
+            if (auto bad = apply_range(r, *range, etag, mtime, size, res, offset, length))
+                return std::move(*bad);
         }
         if (rep.cached) {
             // The hot path: fields prebuilt, content in memory, nothing opened.
@@ -569,46 +376,45 @@ class static_files {
         } else {
             for (const auto& [n, v] : entity_fields(etag, mtime, name, ext, rep.coding))
                 res.add_header(n, v);
-            if (deflate)
-                set_gzip_body(res, std::move(rep.fd), size);
-            else
-                set_body(res, std::move(rep.fd), offset, length);
+            set_body(res, std::move(rep.fd), offset, length, encode);
         }
-        if (opts_.log && opts_.log_transfers && r.method() == method::get) {
-            log_to(opts_.log, "Starting binary file transfer: ", name);
-            // `this` outlives every response it made: the policy lives as long as the server.
-            res.on_sent([self = this, display = std::string(name)](const delivery& d) {
-                if (d.complete)
-                    log_to(self->opts_.log, "Completed file transfer: ", display, " (",
-                           d.body_bytes, " bytes)");
-                else
-                    log_to(self->opts_.log, "File transfer interrupted: ", display);
-            });
-        }
+        if (opts_.log && opts_.log_transfers && r.method() == method::get) log_transfer(res, name);
         return res;
     }
 
     // Tries the precompressed siblings the client accepts, in the server's order of preference.
-    void choose_sibling(std::string_view accept_encoding, const std::string& file,
-                        std::string_view name, const std::string& ext, representation& rep) const {
+    void choose_sibling(std::string_view accept_encoding, local_state& local, std::string_view name,
+                        representation& rep) const {
         static constexpr std::pair<std::string_view, std::string_view> siblings[] = {
             {"br", ".br"}, {"gzip", ".gz"}};
         for (const auto& [coding, suffix] : siblings) {
             if (accept_encoding_quality(accept_encoding, coding) <= 0) continue;
             representation candidate;
-            const std::string path = file + std::string(suffix);
-            if (open_representation(path, name, ext, coding, candidate) != 0) continue;
+            local.sibling.assign(local.path).append(suffix);
+            if (open_representation(local, local.sibling, name, coding, candidate) != 0) continue;
             if (!candidate.cached && !S_ISREG(candidate.st.st_mode)) continue;
             rep = std::move(candidate);
             return;
         }
     }
 
-    using field_list = std::vector<std::pair<std::string_view, std::string>>;
+    // Encode the file as it is sent? For a text type, no range, no sibling chosen, the file
+    // open (not from the cache), at least `compress_min_size` bytes, and a willing client.
+    bool encode_on_the_fly(const request& r, std::string_view ext, bool ranged,
+                           const representation& rep) const {
+        if (!opts_.compress || ranged || !rep.fd || !rep.coding.empty() ||
+            static_cast<std::uint64_t>(rep.st.st_size) < opts_.compress_min_size ||
+            !compressible_extension(ext))
+            return false;
+        const auto ae = r.header("Accept-Encoding");
+        return ae && accept_encoding_quality(*ae, opts_.compress.coding) > 0;
+    }
+
+    using field_list = detail::field_list;
 
     // ETag, Last-Modified, Cache-Control and Vary: the fields a 304 repeats (RFC 9110 §15.4.5).
     field_list validator_fields(std::string_view etag, std::time_t mtime,
-                                const std::string& ext) const {
+                                std::string_view ext) const {
         field_list f;
         if (opts_.validators) {
             f.emplace_back("ETag", std::string(etag));
@@ -616,27 +422,28 @@ class static_files {
             detail::format_http_date(mtime, date);
             f.emplace_back("Last-Modified", std::string(date, sizeof date));
         }
-        const auto cc = opts_.cache_control.find(ext);
+        const auto cc = cache_control_.find(ext);
         const std::string& cache_control =
-            cc != opts_.cache_control.end() ? cc->second : opts_.default_cache_control;
+            cc != cache_control_.end() ? cc->second : opts_.default_cache_control;
         if (!cache_control.empty()) f.emplace_back("Cache-Control", cache_control);
-        if (opts_.precompressed && detail::compressible_type(ext))
+        // Every response for a type that may be sent encoded says so, encoded or not.
+        if ((opts_.precompressed || opts_.compress) && compressible_extension(ext))
             f.emplace_back("Vary", "Accept-Encoding");
         return f;
     }
 
     // Every field of a 200 for the representation (a 206 adds Content-Range).
     field_list entity_fields(std::string_view etag, std::time_t mtime, std::string_view name,
-                             const std::string& ext, std::string_view coding) const {
+                             std::string_view ext, std::string_view coding) const {
         field_list f = validator_fields(etag, mtime, ext);
-        if (opts_.download.contains(ext)) {
+        if (download_.contains(ext)) {
             // The spec's download mode: a generic type, so browsers save rather than render.
             f.emplace_back("Content-Type", "application/octet-stream");
-            f.emplace_back("Content-Disposition", detail::attachment_disposition(name));
+            f.emplace_back("Content-Disposition", attachment_disposition(name));
         } else {
-            const auto type = types_.find(ext);
-            f.emplace_back("Content-Type",
-                           type != types_.end() ? type->second : "application/octet-stream");
+            const auto own = types_.find(ext);
+            const std::string_view type = own != types_.end() ? own->second : mime_type(ext);
+            f.emplace_back("Content-Type", type.empty() ? "application/octet-stream" : type);
         }
         if (!coding.empty()) f.emplace_back("Content-Encoding", std::string(coding));
         if (opts_.ranges) f.emplace_back("Accept-Ranges", "bytes");
@@ -649,13 +456,14 @@ class static_files {
     std::optional<response> preconditions(const request& r, std::string_view etag,
                                           std::time_t mtime) const {
         if (!opts_.validators) return std::nullopt;
-        if (const auto im = all_values(r, "If-Match")) {
-            if (!if_match_matches(*im, etag)) return failed_precondition();
+        std::string joined; // used only for a field repeated on several lines
+        if (const auto im = all_values(r, "If-Match", joined)) {
+            if (!if_match_matches(*im, etag)) return response::error(status::precondition_failed);
         } else if (const auto ius = r.header("If-Unmodified-Since")) {
             if (const auto date = parse_http_date(*ius); date && mtime > *date)
-                return failed_precondition();
+                return response::error(status::precondition_failed);
         }
-        if (const auto inm = all_values(r, "If-None-Match")) {
+        if (const auto inm = all_values(r, "If-None-Match", joined)) {
             if (if_none_match_matches(*inm, etag)) return response(status::not_modified);
         } else if (const auto ims = r.header("If-Modified-Since")) {
             // Only a date in the past is meaningful (RFC 9110 §13.1.3).
@@ -665,12 +473,10 @@ class static_files {
         }
         return std::nullopt;
     }
-    static response failed_precondition() { return response::error(status::precondition_failed); }
-    // The values of every field line named `name`, joined as one list (RFC 9110 §5.3).
-    // The field's values joined with ", " (RFC 9110 §5.3), viewed in place when it occurs once
-    // (no allocation); joined in this thread's buffer, valid until the next call, otherwise.
-    static std::optional<std::string_view> all_values(const request& r, std::string_view name) {
-        thread_local std::string joined;
+    // The values of every field line named `name`, as one list (RFC 9110 §5.3): a view of the
+    // request when the field occurs once; joined with ", " in `joined` when it repeats.
+    static std::optional<std::string_view> all_values(const request& r, std::string_view name,
+                                                      std::string& joined) {
         std::optional<std::string_view> first;
         bool several = false;
         for (const auto& f : r.headers()) {
@@ -686,79 +492,85 @@ class static_files {
         if (several) return std::string_view(joined);
         return first;
     }
-
-    // A stream deflating the file (gzip wrapper) as the socket drains; its length is unknown,
-    // so it goes out chunked (or close-delimited to HTTP/1.0).
-    void set_gzip_body([[maybe_unused]] response& res, [[maybe_unused]] detail::unique_fd fd,
-                       [[maybe_unused]] std::uint64_t size) const {
-#ifdef MINIHTTP_WITH_ZLIB
-        struct state {
-            z_stream z{};
-            detail::unique_fd fd;
-            std::uint64_t pos = 0, size = 0;
-            char in[16384];
-            bool input_done = false, finished = false, ok = false;
-            state(detail::unique_fd f, std::uint64_t n) : fd(std::move(f)), size(n) {
-                ok = deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
-            }
-            ~state() {
-                if (ok) deflateEnd(&z);
-            }
-        };
-        auto st = std::make_shared<state>(std::move(fd), size);
-        if (!st->ok) throw std::runtime_error("static_files: deflateInit2 failed");
-        res.set_stream([st](char* buf, std::size_t cap) -> std::ptrdiff_t {
-            if (st->finished) return 0;
-            z_stream& z = st->z;
-            z.next_out = reinterpret_cast<Bytef*>(buf);
-            z.avail_out = static_cast<uInt>(cap);
-            while (z.avail_out > 0 && !st->finished) {
-                if (z.avail_in == 0 && !st->input_done) {
-                    ssize_t n;
-                    do {
-                        n = ::pread(st->fd.get(), st->in, sizeof st->in,
-                                    static_cast<off_t>(st->pos));
-                    } while (n < 0 && errno == EINTR);
-                    if (n < 0 || (n == 0 && st->pos < st->size)) return -1; // shrank or failed
-                    st->pos += static_cast<std::uint64_t>(n);
-                    st->input_done = st->pos >= st->size;
-                    z.next_in = reinterpret_cast<Bytef*>(st->in);
-                    z.avail_in = static_cast<uInt>(n);
-                }
-                const int flush = st->input_done && z.avail_in == 0 ? Z_FINISH : Z_NO_FLUSH;
-                const int rc = ::deflate(&z, flush);
-                if (rc == Z_STREAM_END)
-                    st->finished = true;
-                else if (rc != Z_OK && rc != Z_BUF_ERROR)
-                    return -1;
-            }
-            return static_cast<std::ptrdiff_t>(cap - z.avail_out);
-        });
-#endif
+    // A 304 repeats the validators (prebuilt for a cached file); a 412 names the current tag.
+    response answer_precondition(response pre, const representation& rep, std::string_view etag,
+                                 std::time_t mtime, std::string_view ext) const {
+        if (pre.code() != status::not_modified) {
+            pre.set_header("ETag", etag);
+        } else if (rep.cached) {
+            detail::response_access::set_shared(pre, rep.cached->not_modified);
+        } else {
+            for (const auto& [n, v] : validator_fields(etag, mtime, ext)) pre.add_header(n, v);
+        }
+        return pre;
     }
 
-    void set_body(response& res, detail::unique_fd fd, std::uint64_t offset,
-                  std::uint64_t length) const {
-        if (!opts_.chunked) {
-            res.set_file(fd.release(), offset, length);
-            return;
+    // RFC 9110 §14: narrows [offset, offset + length) to the one range asked for and makes
+    // `res` a 206; or returns the 416 to send instead. Several disjoint ranges get the whole
+    // representation (§14.2 allows it; multipart/byteranges would cost a lot for little use),
+    // and a malformed Range is ignored.
+    static std::optional<response> apply_range(const request& r, std::string_view field,
+                                               std::string_view etag, std::time_t mtime,
+                                               std::uint64_t size, response& res,
+                                               std::uint64_t& offset, std::uint64_t& length) {
+        // RFC 9110 §13.1.5: a stale If-Range means "send me the whole thing".
+        if (const auto if_range = r.header("If-Range");
+            if_range && !if_range_matches(*if_range, etag, mtime))
+            return std::nullopt;
+        byte_range range;
+        std::string content_range;
+        switch (parse_range(field, size, range)) {
+        case range_result::satisfiable:
+            res.set_code(status::partial_content);
+            append_content_range(content_range, range.first, range.last, size);
+            res.add_header("Content-Range", content_range);
+            offset = range.first;
+            length = range.length();
+            return std::nullopt;
+        case range_result::unsatisfiable: {
+            response bad = response::error(status::range_not_satisfiable);
+            append_unsatisfied_content_range(content_range, size);
+            bad.add_header("Content-Range", content_range);
+            return bad;
         }
-        auto file = std::make_shared<detail::unique_fd>(std::move(fd));
-        auto pos = std::make_shared<std::uint64_t>(offset);
-        const std::uint64_t end = offset + length;
-        const std::size_t chunk = opts_.chunk_size;
-        res.set_stream([file, pos, end, chunk](char* buf, std::size_t cap) -> std::ptrdiff_t {
-            if (*pos >= end) return 0;
-            const auto want =
-                static_cast<std::size_t>(std::min<std::uint64_t>({cap, chunk, end - *pos}));
-            ssize_t n;
-            do {
-                n = ::pread(file->get(), buf, want, static_cast<off_t>(*pos));
-            } while (n < 0 && errno == EINTR);
-            if (n <= 0) return -1; // shrank or failed: cut, never pad
-            *pos += static_cast<std::uint64_t>(n);
-            return n;
+        case range_result::multiple:
+        case range_result::ignore: break;
+        }
+        return std::nullopt;
+    }
+
+    // A file that was opened: a region for sendfile, or a stream (the chunked mode, encoding).
+    void set_body(response& res, detail::unique_fd fd, std::uint64_t offset, std::uint64_t length,
+                  bool encode) const {
+        if (encode)
+            res.set_stream(opts_.compress.encode(std::move(fd), length));
+        else if (opts_.chunked)
+            res.set_stream(detail::file_source(std::move(fd), offset, length, opts_.chunk_size));
+        else
+            res.set_file(fd.release(), offset, length);
+    }
+
+    void log_transfer(response& res, std::string_view name) const {
+        log_to(opts_.log, "Starting binary file transfer: ", name);
+        // `this` outlives every response it made: the policy lives as long as the server.
+        res.on_sent([self = this, display = std::string(name)](const delivery& d) {
+            if (d.complete)
+                log_to(self->opts_.log, "Completed file transfer: ", display, " (", d.body_bytes,
+                       " bytes)");
+            else
+                log_to(self->opts_.log, "File transfer interrupted: ", display);
         });
+    }
+
+    response redirect_directory(const request& r) const {
+        if (!opts_.redirect_directories) return not_found(r.path());
+        // RFC 9110 §15.4.2: the resource lives at "dir/"; relative links need the slash.
+        std::string location(r.path());
+        location.push_back('/');
+        if (!r.query().empty()) location.append("?").append(r.query());
+        response res = response::error(status::moved_permanently);
+        res.add_header("Location", location);
+        return res;
     }
 
     response open_error(std::string_view raw, int err) const {
@@ -772,50 +584,45 @@ class static_files {
         case EACCES:
         case EPERM: return refuse(status::forbidden, raw, "permission denied");
         default:
-            if (opts_.log)
-                opts_.log("Cannot open " + std::string(raw) + ": " +
-                          std::system_category().message(err));
+            log_to(opts_.log, "Cannot open ", raw, ": ", std::system_category().message(err));
             return response::error(status::internal_server_error);
         }
     }
-
     response refuse(http::status s, std::string_view raw, std::string_view why) const {
-        if (opts_.log)
-            opts_.log("Path traversal/forbidden: " + std::string(raw) + " (" + std::string(why) +
-                      ")");
+        log_to(opts_.log, "Path traversal/forbidden: ", raw, " (", why, ")");
         return response::error(s);
     }
     response unsupported(std::string_view raw) const {
-        if (opts_.log) opts_.log("Unsupported file type: " + std::string(raw));
+        log_to(opts_.log, "Unsupported file type: ", raw);
         return response::error(status::unsupported_media_type);
     }
     response not_found(std::string_view raw) const {
-        if (opts_.log) opts_.log("File not found: " + std::string(raw));
+        log_to(opts_.log, "File not found: ", raw);
         return response::error(status::not_found);
     }
 
     [[nodiscard]] bool allowed(std::string_view ext) const {
-        return opts_.extensions.empty() || opts_.extensions.contains(ext);
+        return extensions_.empty() || extensions_.contains(ext);
     }
-    static std::string_view last_segment(std::string_view rel) {
-        const auto slash = rel.rfind('/');
-        return slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+    static std::string_view last_segment(std::string_view path) {
+        const auto slash = path.rfind('/');
+        return slash == std::string_view::npos ? path : path.substr(slash + 1);
     }
-    // The text after the last dot, lower-cased, into `out` (returned); "" without a dot.
-    static const std::string& extension_of(std::string_view name, std::string& out) {
+    // The text after the last dot of a file name, as it is ("" without a dot): every table it
+    // is looked up in compares case-insensitively.
+    static std::string_view extension_of(std::string_view name) {
         const auto dot = name.rfind('.');
-        out.assign(dot == std::string_view::npos ? std::string_view{} : name.substr(dot + 1));
-        for (char& c : out) c = detail::ascii_lower(c);
-        return out;
+        return dot == std::string_view::npos ? std::string_view{} : name.substr(dot + 1);
     }
-    // This thread's extension buffer: reused, so a request allocates none.
-    static inline thread_local std::string ext_;
 
     static_files_options opts_;
     detail::unique_fd root_;
-    std::uint64_t id_ = detail::static_files_ids.fetch_add(1, std::memory_order_relaxed);
+    // The options' extension tables, ordered case-insensitively (detail::iless).
+    std::map<std::string, std::string, detail::iless> types_, cache_control_;
+    std::set<std::string, detail::iless> extensions_, download_;
     std::uint64_t validity_ms_ = 1000;
-    std::map<std::string, std::string, std::less<>> types_;
+    bool caching_ = true;
+    detail::per_thread<local_state> locals_;
 };
 
 MINIHTTP_NAMESPACE_END
