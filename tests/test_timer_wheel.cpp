@@ -101,7 +101,6 @@ TEST_CASE("http date: IMF-fixdate, independent of locale (RFC 9110 §5.6.7)") {
     CHECK(cache.get(951782400).data() == cache.get(951782400).data());
 }
 
-
 TEST_CASE("timer wheel: a burst of deadlines is handed out in bounded batches") {
     const std::uint64_t t0 = 2'000'000;
     timer_wheel w(t0);
