@@ -173,12 +173,20 @@ def analyse(rows, attack):
          "t0_us": t0}
     # The silent connections' closes, and the worst request that overlapped them.
     sil = (attack or {}).get("silent", {})
-    cw = sil.get("close_wall") or []
+    cw = sorted(sil.get("close_wall") or [])
     if cw:
-        lo, hi = (min(cw) - 0.1) * 1e6, (max(cw) + 0.1) * 1e6
-        during = [d for s, _, d in rows if s <= hi and s + d >= lo]
-        r["silent_close_first_s"] = (min(cw) * 1e6 - t0) / 1e6
-        r["silent_close_last_s"] = (max(cw) * 1e6 - t0) / 1e6
+        # The closes come in bursts (one per batch of silent connections opened together):
+        # a window from 100 ms before each burst's first close to 100 ms after its last.
+        bursts = [[cw[0], cw[0]]]
+        for t in cw[1:]:
+            if t - bursts[-1][1] > 1.0:
+                bursts.append([t, t])
+            else:
+                bursts[-1][1] = t
+        wins = [((a - 0.1) * 1e6, (b + 0.1) * 1e6) for a, b in bursts]
+        during = [d for s, _, d in rows if any(s <= hi and s + d >= lo for lo, hi in wins)]
+        r["silent_close_bursts_s"] = [((a * 1e6 - t0) / 1e6, (b * 1e6 - t0) / 1e6)
+                                      for a, b in bursts]
         r["worst_near_closes_ms"] = max(during) / 1e3 if during else None
     return r
 
@@ -314,15 +322,17 @@ def markdown(results):
              f"- CPU: {v['cpu']} ({v['cpus']} CPUs); kernel {v['kernel']}",
              f"- {v['nginx']}; {v['compiler']}; minihttp {v['minihttp_git']}"
              + (f"; baseline {o['baseline']}" if o.get("baseline") else ""),
-             f"- Runs repeated because other processes took more than "
-             f"{o['max_interference']:.0%} of a CPU: {len(results['discarded'])}; kept although "
-             f"contended: {sum(1 for r in runs if r.get('contended'))}.", ""]
+             f"- Other processes' share of each CPU is in the tables (\"others\", median). Runs "
+             f"repeated because it exceeded {o['max_interference']:.0%}: "
+             f"{len(results['discarded'])}; kept although it did: "
+             f"{sum(1 for r in runs if r.get('contended'))}.", ""]
     servers_ = [s for s in o["servers"] if any(r["server"] == s for r in runs)]
     variants = [x for x in o["variants"] if any(r["variant"] == x for r in runs)]
     for var in variants:
         lines += [f"## {var}: {VARIANTS[var]}", "",
                   "| server | good requests ok | failed | p50 ms | p99 ms | p99.9 ms | worst ms "
-                  "| longest gap ms | server CPU |", "|---|---|---|---|---|---|---|---|---|"]
+                  "| longest gap ms | server CPU | others on CPU 0 / 1 |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for s in servers_:
             rs = [r for r in runs if r["server"] == s and r["variant"] == var]
             if not rs:
@@ -332,7 +342,9 @@ def markdown(results):
                 f"{sum(r['bad'] for r in rs)} | {cell([r['p50_ms'] for r in rs])} | "
                 f"{cell([r['p99_ms'] for r in rs])} | {cell([r['p999_ms'] for r in rs])} | "
                 f"{cell([r['max_ms'] for r in rs])} | {cell([r['gap_ms'] for r in rs], 1)} | "
-                f"{cell([100 * r['server_cpu_s'] / r['wall_s'] for r in rs], 0)} % |")
+                f"{cell([100 * r['server_cpu_s'] / r['wall_s'] for r in rs], 0)} % | "
+                f"{med([100 * r['other_load_on_server_cpu'] for r in rs]):.0f} / "
+                f"{med([100 * r['other_load_on_client_cpu'] for r in rs]):.0f} % |")
         lines.append("")
         att = [r for r in runs if r["variant"] == var and r.get("attack")]
         if att:
@@ -424,7 +436,11 @@ def main():
     ap.add_argument("--settle", type=float, default=0.5)
     ap.add_argument("--pause", type=float, default=2)
     ap.add_argument("--max-interference", type=float, default=0.15)
-    ap.add_argument("--retries", type=int, default=1)
+    ap.add_argument("--retries", type=int, default=0,
+                    help="repeat a run in which other processes took more than "
+                         "--max-interference of a CPU, up to this many times (default 0: the "
+                         "server is mostly idle here, so niced neighbours fill the rest of its CPU "
+                         "without delaying it; the report shows their share)")
     ap.add_argument("--keep-logs", action="store_true", help="keep h2load's per-request logs")
     ap.add_argument("--nice", type=int, default=0)
     ap.add_argument("--server-cpu", type=int, default=0)
