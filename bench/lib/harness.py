@@ -70,17 +70,13 @@ def log(msg):
 # ---- machine state -------------------------------------------------------------------------
 
 def cpu_busy_ticks(cpu):
-    """Busy and total jiffies of one CPU from /proc/stat. Busy leaves out the time in
-    interrupts and softirqs: on loopback that is mostly the benchmark's own network work (the
-    receive processing of segments, run in whichever context is current, often the idle task's
-    when the server waits), which must not count as other processes' load. A process's own
-    CPU time includes the softirqs run in its context, so this errs towards less interference."""
+    """Busy and total jiffies of one CPU from /proc/stat."""
     with open("/proc/stat") as f:
         for line in f:
             if line.startswith(f"cpu{cpu} "):
                 v = [int(x) for x in line.split()[1:]]
                 idle = v[3] + v[4]
-                return sum(v[:8]) - idle - v[5] - v[6], sum(v[:8])
+                return sum(v[:8]) - idle, sum(v[:8])
     return 0, 0
 
 
