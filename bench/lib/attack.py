@@ -451,6 +451,8 @@ def main():
     for v in a.variants:
         if v not in VARIANTS:
             raise SystemExit(f"bench/attack: unknown variant {v} ({', '.join(VARIANTS)})")
+    if a.baseline_bin:
+        a.baseline_bin = os.path.abspath(a.baseline_bin)
     if a.baseline_bin and "minihttp-base" not in a.servers:
         a.servers.insert(1, "minihttp-base")
     ctx = Context(a)

@@ -16,8 +16,8 @@ build_release() {
 
 # build_baseline REF DIR: builds minihttp-server as it is at git ref REF (a release build of
 # that commit's tree, exported with `git archive` into DIR/<commit>/src, so that no worktree is
-# registered and the working tree is untouched) and prints the binary's path. A commit built
-# before is reused.
+# registered and the working tree is untouched) and prints the binary's absolute path. A commit
+# built before is reused.
 build_baseline() {
     local ref=$1 dir=$2 sha src bld
     sha=$(git rev-parse --verify --quiet "$ref^{commit}") || {
@@ -41,7 +41,7 @@ build_baseline() {
     fi
     nice ninja -C "$bld" examples/minihttp-server >"$dir/$sha/ninja.log" 2>&1 ||
         { cat "$dir/$sha/ninja.log" >&2; return 1; }
-    echo "$bld/examples/minihttp-server"
+    echo "$(cd "$bld" && pwd)/examples/minihttp-server"
 }
 
 # The exit trap of both scripts: every process group listed in the pid file (servers, and

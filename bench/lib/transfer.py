@@ -155,7 +155,8 @@ def measure(ctx, srv, a):
     for role, cpu in (("s", ctx.server_cpu), ("c", ctx.client_cpu)):
         for k in ("user", "system", "softirq", "idle", "steal"):
             r[f"{role}cpu_{k}"] = (c1[cpu][k] - c0[cpu][k]) / hz / wall
-    # The share of either CPU that was neither the benchmark nor idle: other processes.
+    # Roughly the share of the server's CPU that was neither the server nor idle nor softirq:
+    # other processes (the server's own time includes softirqs run in its context).
     r["other_server_cpu"] = max(0.0, 1 - r["scpu_idle"] - r["server_cpu"] - r["scpu_steal"]
                                 - r["scpu_softirq"])
     return r
@@ -184,13 +185,11 @@ def main():
     ap.add_argument("--server-cpu", type=int, default=0)
     a = ap.parse_args()
 
-    class Ctx(harness.Context):
-        pass
     # harness.Context wants bench/run's arguments; give it what it reads.
     a.client_cpu = int(a.client_cpus.split(",")[0].split("-")[0])
     a.floor = a.fsync_floor = a.minihttp
     a.baseline_bin = None
-    ctx = Ctx(a)
+    ctx = harness.Context(a)
     ctx.client = lambda argv: [*ctx.nice_prefix(), "taskset", "-c", a.client_cpus, *argv]
     ctx.www = os.path.join(os.path.dirname(ctx.out), "www")
     os.makedirs(os.path.join(ctx.out, "logs"), exist_ok=True)
@@ -206,7 +205,7 @@ def main():
         name, _, binary = head.partition("=")
         env = [kv for kv in env.split(",") if kv]
 
-        def make(name=name, binary=binary or None, env=env):
+        def make(name=name, binary=os.path.abspath(binary) if binary else None, env=env):
             extra = servers.minihttp_options(binary)[0] if binary else None
             s = servers.minihttp(ctx, name, binary=binary, extra=extra)
             if env:
