@@ -13,6 +13,13 @@
 //   loadgen pipeline --port P [--count 16] [--path /1k.html]
 //       One connection: a warm-up GET, "READY", waits for "GO" on stdin, then sends COUNT GETs
 //       in one write and reads until COUNT responses are complete. Prints one JSON object.
+//   loadgen fetch    --port P [--conns 16] [--duration S] [--path /10m.html] [--size 1048576]
+//                    [--rcvbuf BYTES]
+//       The closed loop of `get` for large bodies, with as little client work per byte as
+//       possible: each recv(2) takes up to SIZE bytes into one scratch buffer, the body is
+//       counted, never kept. A client that costs less than wrk's 8 KiB reads, for
+//       bench/transfer. --rcvbuf sets SO_RCVBUF before connecting (which bounds the data in
+//       flight). Prints one JSON object (responses, bytes, MiB/s, recv calls).
 //
 // One thread and one epoll loop; responses are framed by Content-Length (no chunked coding:
 // every server in bench/run answers these requests with a length).
@@ -53,11 +60,12 @@ struct options {
     std::size_t requests = 0;
     std::size_t count = 16;
     std::size_t size = 1024;
+    int rcvbuf = 0; // fetch: SO_RCVBUF of each connection (0: the kernel's autotuning)
     std::string path;
 };
 
 [[noreturn]] void usage() {
-    std::fprintf(stderr, "usage: loadgen get|upload|idle|pipeline --port P [--conns N] "
+    std::fprintf(stderr, "usage: loadgen get|upload|idle|pipeline|fetch --port P [--conns N] "
                          "[--duration S] [--requests N] [--count N] [--size B] [--path P]\n");
     std::exit(2);
 }
@@ -136,6 +144,7 @@ int connect_to(const options& o) {
     if (fd < 0) return -1;
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (o.rcvbuf > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o.rcvbuf, sizeof o.rcvbuf);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<std::uint16_t>(o.port));
@@ -339,6 +348,108 @@ int run_closed_loop(const options& o, bool upload) {
     return 0;
 }
 
+/// `fetch`: closed-loop GETs of a large file on keep-alive connections; bodies are counted and
+/// dropped. Each connection parses its response head from the first bytes, then counts down
+/// Content-Length.
+int run_fetch(const options& o) {
+    const std::string req = make_request(o, false);
+    struct fslot {
+        int fd = -1;
+        std::string head;       // the response head while it is incomplete
+        std::uint64_t left = 0; // body bytes still to come
+        bool in_body = false;
+    };
+    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    std::vector<fslot> slots(o.conns);
+    std::uint64_t responses = 0, bytes = 0, recvs = 0, errors = 0, non2xx = 0;
+    auto send_request = [&](fslot& s) {
+        // The request is tiny: one send on an established connection (or queued by connect).
+        if (::send(s.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+            ++errors;
+    };
+    auto open_slot = [&](fslot& s) {
+        s.fd = connect_to(o);
+        if (s.fd < 0) die("connect");
+        pollfd p{s.fd, POLLOUT, 0};
+        ::poll(&p, 1, 5000);
+        s.head.clear();
+        s.in_body = false;
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLRDHUP;
+        ev.data.ptr = &s;
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, s.fd, &ev);
+        send_request(s);
+    };
+    for (auto& s : slots) open_slot(s);
+    std::vector<char> buf(std::max<std::size_t>(o.size, 4096));
+    epoll_event events[256];
+    const auto start = clock_type::now();
+    const auto deadline = start + std::chrono::duration_cast<clock_type::duration>(
+                                      std::chrono::duration<double>(o.duration));
+    while (clock_type::now() < deadline) {
+        const int n = ::epoll_wait(ep, events, 256, 100);
+        for (int i = 0; i < n; ++i) {
+            fslot& s = *static_cast<fslot*>(events[i].data.ptr);
+            // Level-triggered: one recv per event, so that the connections take turns.
+            const ssize_t r = ::recv(s.fd, buf.data(), buf.size(), 0);
+            ++recvs;
+            if (r <= 0) {
+                if (r < 0 && errno == EAGAIN) continue;
+                ++errors;
+                ::epoll_ctl(ep, EPOLL_CTL_DEL, s.fd, nullptr);
+                ::close(s.fd);
+                open_slot(s);
+                continue;
+            }
+            std::size_t used = 0;
+            const auto got = static_cast<std::size_t>(r);
+            while (used < got) {
+                if (!s.in_body) {
+                    const std::size_t before = s.head.size();
+                    s.head.append(buf.data() + used, std::min<std::size_t>(got - used, 8192));
+                    const auto end = s.head.find("\r\n\r\n");
+                    if (end == std::string::npos) {
+                        used = got;
+                        break;
+                    }
+                    used += end + 4 - before;
+                    const std::string_view h(s.head.data(), end + 4);
+                    if (!h.starts_with("HTTP/1.1 2")) ++non2xx;
+                    std::string lower(h);
+                    for (auto& ch : lower)
+                        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                    const auto cl = lower.find("\r\ncontent-length:");
+                    s.left = cl == std::string::npos
+                                 ? 0
+                                 : std::strtoull(lower.c_str() + cl + 17, nullptr, 10);
+                    s.head.clear();
+                    s.in_body = true;
+                }
+                const auto take = std::min<std::uint64_t>(s.left, got - used);
+                s.left -= take;
+                used += static_cast<std::size_t>(take);
+                bytes += take;
+                if (s.left == 0) {
+                    s.in_body = false;
+                    ++responses;
+                    send_request(s);
+                }
+            }
+        }
+    }
+    const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+    for (auto& s : slots) ::close(s.fd);
+    std::printf("{\"mode\":\"fetch\",\"conns\":%zu,\"seconds\":%.3f,\"requests\":%llu,"
+                "\"bytes\":%llu,\"rps\":%.1f,\"mib_per_s\":%.1f,\"recv_calls\":%llu,"
+                "\"errors\":%llu,\"non2xx\":%llu}\n",
+                o.conns, elapsed, static_cast<unsigned long long>(responses),
+                static_cast<unsigned long long>(bytes), static_cast<double>(responses) / elapsed,
+                static_cast<double>(bytes) / elapsed / (1 << 20),
+                static_cast<unsigned long long>(recvs), static_cast<unsigned long long>(errors),
+                static_cast<unsigned long long>(non2xx));
+    return 0;
+}
+
 /// `idle`: N connections, one GET each, then held open.
 int run_idle(const options& o) {
     const std::string req = make_request(o, false);
@@ -509,6 +620,8 @@ int main(int argc, char** argv) {
             o.size = std::strtoul(v, nullptr, 10);
         else if (a == "--path")
             o.path = v;
+        else if (a == "--rcvbuf")
+            o.rcvbuf = static_cast<int>(std::strtol(v, nullptr, 10));
         else
             usage();
     }
@@ -525,6 +638,13 @@ int main(int argc, char** argv) {
         if (o.path.empty()) o.path = up ? "/upload" : "/1k.html";
         if (o.duration <= 0 && o.requests == 0) o.duration = 10;
         return run_closed_loop(o, up);
+    }
+    if (o.mode == "fetch") {
+        if (o.conns == 0) o.conns = 16;
+        if (o.path.empty()) o.path = "/10m.html";
+        if (o.duration <= 0) o.duration = 10;
+        if (o.size == 1024) o.size = 1 << 20; // --size: the recv buffer here
+        return run_fetch(o);
     }
     if (o.path.empty()) o.path = "/1k.html";
     if (o.mode == "idle") {

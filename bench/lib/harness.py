@@ -38,6 +38,8 @@ class Context:
         self.fsync_bin = os.path.abspath(a.fsync_floor)
         self.pidfile = a.pidfile
         self.minihttp_extra = []
+        self.base_bin = os.path.abspath(a.baseline_bin) if a.baseline_bin else None
+        self.base_extra = []
         self.rpc_flag = None
         self.running = []
 
@@ -117,6 +119,8 @@ def measure(server, ctx, command, parse):
         "wall_s": wall,
     })
     r["req_per_cpu_s"] = r["requests"] / cpu_s if cpu_s > 0 else 0
+    if "mib_per_s" in r:
+        r["mib_per_cpu_s"] = r["mib_per_s"] * r["seconds"] / cpu_s if cpu_s > 0 else 0
     # The load generator's own CPU time (it ran to completion: its rusage is in RUSAGE_CHILDREN).
     client_s = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     r["client_cpu_s"] = client_s
@@ -180,31 +184,58 @@ def wrk_command(ctx, server, conns, duration, path="/1k.html", headers=(), pipel
 
 # ---- scenarios -----------------------------------------------------------------------------
 
+def minihttps(a):
+    """minihttp, and the baseline build beside it when --baseline is given."""
+    return ["minihttp", "minihttp-base"] if a.baseline_bin else ["minihttp"]
+
+
+def selected(a, names):
+    """names, less the servers --servers leaves out (minihttp always runs)."""
+    if not a.servers:
+        return list(names)
+    keep = set(a.servers) | {"minihttp", "minihttp-base", "minihttp-log"}
+    return [n for n in names if n in keep]
+
+
 def scenario_list(a):
     """(id, title, servers, wrk arguments) of the wrk scenarios, in run order."""
-    ka_servers = ["minihttp", *PEERS, "floor"]
+    mh = minihttps(a)
+    ka_servers = [*mh, *PEERS, "floor"]
     out = []
     for c in a.conns:
         out.append((f"ka-c{c}", f"1 KiB keep-alive, c{c}", ka_servers, {"conns": c}))
-    out.append(("close-c64", "1 KiB Connection: close, c64", ["minihttp", *PEERS],
+    out.append(("close-c64", "1 KiB Connection: close, c64", [*mh, *PEERS],
                 {"conns": 64, "headers": ["Connection: close"]}))
-    out.append(("10mib-c16", "10 MiB file, c16", ["minihttp", *PEERS],
+    out.append(("10mib-c16", "10 MiB file, c16", [*mh, *PEERS],
                 {"conns": 16, "path": "/10m.html"}))
     out.append(("log-c64", "1 KiB keep-alive c64, minihttp logging on", ["minihttp-log"],
                 {"conns": 64}))
-    out.append(("pipe16-c64", "1 KiB pipelined ×16, c64", ["minihttp", "floor"],
+    out.append(("pipe16-c64", "1 KiB pipelined ×16, c64", [*mh, "floor"],
                 {"conns": 64, "pipeline": 16}))
     if a.only:
         out = [s for s in out if any(s[0].startswith(o) for o in a.only)]
-    return out
+    return [(sid, title, selected(a, names), kw) for sid, title, names, kw in out]
 
 
-def run_wrk_scenarios(ctx, live, results):
+def planned_seconds(a, scen):
+    """A rough duration of the wrk scenarios: each run plus its pause and wrk's start-up."""
+    per_round = sum(len(names) for _, _, names, _ in scen) * (a.duration + a.pause + 0.6)
+    return per_round * a.runs
+
+
+def run_wrk_scenarios(ctx, live, results, checkpoint):
     a = ctx.a
     scen = scenario_list(a)
     if not scen:
         return
+    started = time.monotonic()
     for rnd in range(a.runs):
+        if rnd > 0:
+            # Progress, and the results so far on disk: a long run killed outright keeps them.
+            checkpoint()
+            done = time.monotonic() - started
+            log(f"round {rnd}/{a.runs} done in {done / rnd / 60:.1f} min; about "
+                f"{done / rnd * (a.runs - rnd) / 60:.0f} min of wrk scenarios left")
         for sid, title, names, kw in scen:
             order = [n for n in names if n in live]
             # Rotate the order each round, so no server always runs first or last.
@@ -233,7 +264,7 @@ def truncate(path):
 
 def run_starvation(ctx, live, results):
     a = ctx.a
-    for name in ["minihttp", *PEERS]:
+    for name in [*minihttps(a), *PEERS]:
         if name not in live:
             continue
         srv = live[name]
@@ -252,7 +283,7 @@ def run_pipeline_check(ctx, live, results):
     if not shutil.which("strace"):
         log("strace missing: pipelining check skipped")
         return
-    for name in ["minihttp", *PEERS, "floor"]:
+    for name in [*minihttps(ctx.a), *PEERS, "floor"]:
         if name not in live:
             continue
         srv = live[name]
@@ -305,10 +336,15 @@ def run_idle(ctx, results):
     """RSS per idle keep-alive connection, each size on a fresh server."""
     a = ctx.a
     makers = {"minihttp": lambda: servers.minihttp(ctx, "minihttp-idle"),
+              "minihttp-base": lambda: servers.minihttp(ctx, "minihttp-base-idle",
+                                                        binary=ctx.base_bin,
+                                                        extra=ctx.base_extra),
               "nginx": lambda: servers.nginx(ctx, "nginx-idle"),
               "lighttpd": lambda: servers.lighttpd(ctx),
               "h2o": lambda: servers.h2o(ctx)}
     for name, make in makers.items():
+        if name not in selected(a, [*minihttps(a), *PEERS]):
+            continue
         for n in a.idle:
             srv = make().start()
             lg = None
@@ -461,6 +497,13 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--pidfile")
     ap.add_argument("--minihttp", required=True)
+    ap.add_argument("--baseline-bin",
+                    help="a second minihttp-server build, run as minihttp-base beside minihttp "
+                         "(bench/run --baseline REF builds it)")
+    ap.add_argument("--baseline", help="the baseline's git ref, for the report")
+    ap.add_argument("--servers", type=lambda s: s.split(","), default=None,
+                    help="run only these of nginx, nginx-ofc, lighttpd, h2o, floor (e.g. "
+                         "lighttpd,h2o); minihttp and minihttp-base always run")
     ap.add_argument("--floor", required=True)
     ap.add_argument("--loadgen", required=True)
     ap.add_argument("--fsync-floor", required=True)
@@ -494,17 +537,14 @@ def main():
     os.makedirs(os.path.join(ctx.out, "logs"), exist_ok=True)
     prepare_docroot(ctx)
 
-    help_text = subprocess.run([ctx.minihttp_bin, "--help"], capture_output=True,
-                               text=True).stdout
-    if "--max-requests-per-connection" in help_text:
-        ctx.minihttp_extra = ["--max-requests-per-connection", "1000000000"]
-        if "--defer-accept" in help_text:
-            # TCP_DEFER_ACCEPT, which h2o sets by default; nginx (deferred) and lighttpd
-            # (server.defer-accept) get it too, so that every server is woken by data alike.
-            ctx.minihttp_extra.append("--defer-accept")
-        ctx.rpc_flag = True
-    else:
-        ctx.rpc_flag = False
+    # No request limit per connection; TCP_DEFER_ACCEPT, which h2o sets by default: nginx
+    # (deferred) and lighttpd (server.defer-accept) get it too, so that every server is woken
+    # by data alike.
+    ctx.minihttp_extra, limit = servers.minihttp_options(ctx.minihttp_bin)
+    ctx.rpc_flag = limit is None
+    base_limit = None
+    if ctx.base_bin:
+        ctx.base_extra, base_limit = servers.minihttp_options(ctx.base_bin)
 
     def wanted(kind):
         return a.only is None or any(kind.startswith(o) or o.startswith(kind) for o in a.only)
@@ -517,11 +557,17 @@ def main():
                            "retries": a.retries,
                            "minihttp_args": ctx.minihttp_extra,
                            "minihttp_requests_per_connection_limit":
-                               None if ctx.rpc_flag else 100},
+                               None if ctx.rpc_flag else 100,
+                           "baseline": a.baseline, "baseline_args": ctx.base_extra,
+                           "baseline_requests_per_connection_limit": base_limit},
                "versions": versions(ctx), "runs": [], "starvation": [], "pipeline": [],
                "idle": [], "uploads": [], "affinity": {}, "discarded": []}
     log(f"duration {a.duration} s x {a.runs} runs; server on CPU {a.server_cpu}, load on CPU "
         f"{a.client_cpu}; load average {loadavg():.2f}")
+    wrk_s = planned_seconds(a, scenario_list(a))
+    if wrk_s:
+        log(f"wrk scenarios: about {wrk_s / 60:.0f} min without repeated runs"
+            + ("; starvation, pipelining, idle and uploads follow" if a.only is None else ""))
     if not ctx.rpc_flag:
         log("note: minihttp-server has no --max-requests-per-connection flag: it closes every "
             "connection after 100 requests (wrk reconnects)")
@@ -531,6 +577,10 @@ def main():
         raise KeyboardInterrupt(f"signal {sig}")
     signal.signal(signal.SIGTERM, on_signal)
 
+    def save():
+        with open(os.path.join(ctx.out, "results.json"), "w") as f:
+            json.dump(results, f, indent=1)
+
     live = {}
     interrupted = False
     try:
@@ -538,10 +588,13 @@ def main():
         for _sid, _t, names, _kw in scenario_list(a):
             needed.update(names)
         if wanted("starve"):
-            needed.update(["minihttp", *PEERS])
+            needed.update(selected(a, [*minihttps(a), *PEERS]))
         if wanted("pipeline"):
-            needed.update(["minihttp", *PEERS, "floor"])
+            needed.update(selected(a, [*minihttps(a), *PEERS, "floor"]))
         makers = {"minihttp": lambda: servers.minihttp(ctx),
+                  "minihttp-base": lambda: servers.minihttp(ctx, "minihttp-base",
+                                                            binary=ctx.base_bin,
+                                                            extra=ctx.base_extra),
                   "minihttp-log": lambda: servers.minihttp(ctx, "minihttp-log", logging=True),
                   "nginx": lambda: servers.nginx(ctx),
                   "nginx-ofc": lambda: servers.nginx(ctx, "nginx-ofc", open_file_cache=True),
@@ -561,7 +614,7 @@ def main():
                     subprocess.run(wrk_command(ctx, srv, 16, 1, path), capture_output=True)
                 if srv.name == "minihttp-log":
                     truncate(srv.stdout_path)
-        run_wrk_scenarios(ctx, live, results)
+        run_wrk_scenarios(ctx, live, results, save)
         if wanted("starve"):
             run_starvation(ctx, live, results)
         if wanted("pipeline"):
@@ -582,8 +635,7 @@ def main():
 
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     results["interrupted"] = interrupted
-    with open(os.path.join(ctx.out, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
+    save()
     report.write_csv(results, os.path.join(ctx.out, "results.csv"))
     md = report.markdown(results)
     with open(os.path.join(ctx.out, "results.md"), "w") as f:

@@ -8,9 +8,9 @@ import statistics
 import subprocess
 
 PEERS = ["nginx", "nginx-ofc", "lighttpd", "h2o"]
-SERVER_ORDER = ["minihttp", "minihttp-log", *PEERS, "floor"]
+SERVER_ORDER = ["minihttp", "minihttp-base", "minihttp-log", *PEERS, "floor"]
 LABEL = {"nginx-ofc": "nginx + open_file_cache", "floor": "syscall floor (bench/floor)",
-         "minihttp-log": "minihttp, logging on"}
+         "minihttp-log": "minihttp, logging on", "minihttp-base": "minihttp-base (baseline)"}
 
 
 def med(values):
@@ -100,7 +100,7 @@ def scenario_table(results, sid):
         else:
             cells += [spread([r["rps"] for r in rs]), spread(per_cpu)]
         rt = ratio(mh, med(per_cpu))
-        cells.append("–" if s.startswith("minihttp") or rt is None else f"{rt:.2f}")
+        cells.append("–" if s in ("minihttp", "minihttp-log") or rt is None else f"{rt:.2f}")
         cells.append(spread([r["server_cpu_share"] * 100 for r in rs]) + " %")
         cells.append(spread([r.get("client_cpu_share", 0) * 100 for r in rs]) + " %")
         for k in ("p50_us", "p90_us", "p99_us"):
@@ -204,6 +204,55 @@ def goals(results):
     return g
 
 
+def paired(results, sid, key, new="minihttp", base="minihttp-base"):
+    """(median new, median base, new ÷ base of the medians, [new ÷ base of each round])."""
+    n = {r["round"]: r[key] for r in runs_of(results, sid, new) if key in r}
+    b = {r["round"]: r[key] for r in runs_of(results, sid, base) if key in r}
+    if not n or not b:
+        return None
+    per_round = [n[k] / b[k] for k in sorted(n) if k in b and b[k]]
+    mn, mb = med(list(n.values())), med(list(b.values()))
+    return mn, mb, ratio(mn, mb), per_round
+
+
+def baseline_table(results):
+    """minihttp against the baseline build (bench/run --baseline) measured in the same run."""
+    if not any(r["server"] == "minihttp-base" for r in results["runs"]):
+        return []
+    ref = results["options"].get("baseline") or "?"
+    out = [f"## minihttp ÷ minihttp-base (`{ref}`), same run", "",
+           "Both builds ran in every round of every scenario, in rotated order. The last column "
+           "gives the ratio of each round's pair of runs (min–max), a measure of the noise.", "",
+           "| scenario | figure | minihttp | minihttp-base | new ÷ base | per round |",
+           "|---|---|---|---|---|---|"]
+    order = []
+    for r in results["runs"]:
+        if r["scenario"] not in order:
+            order.append(r["scenario"])
+    for sid in order:
+        if sid.startswith("10mib"):
+            figs = [("MiB/s", "mib_per_s"), ("MiB per CPU-s", "mib_per_cpu_s"),
+                    ("p99 ms", "p99_us")]
+        elif sid.startswith("close"):
+            figs = [("conn per CPU-s", "req_per_cpu_s"), ("conn/s", "rps"), ("p99 ms", "p99_us")]
+        else:
+            figs = [("req per CPU-s", "req_per_cpu_s"), ("req/s", "rps"), ("p99 ms", "p99_us")]
+        for label, key in figs:
+            p = paired(results, sid, key)
+            if p is None:
+                continue
+            mn, mb, rt, per = p
+            scale = 1e-3 if key.endswith("_us") else 1.0
+            digits = 2 if key.endswith("_us") else 0
+            rng = (f"{min(per):.2f}–{max(per):.2f}" if len(per) > 1 else
+                   (f"{per[0]:.2f}" if per else "–"))
+            out.append(f"| {sid} | {label} | {fmt_num(mn * scale, digits)} | "
+                       f"{fmt_num(mb * scale, digits)} | {'–' if rt is None else f'{rt:.3f}'} | "
+                       f"{rng} |")
+    out += ["", "Above 1 is better for the new build, except for p99 (lower is better).", ""]
+    return out
+
+
 def extra_tables(results):
     out = []
     if results["starvation"]:
@@ -273,7 +322,8 @@ def markdown(results):
              "",
              f"- CPU: {v['cpu']} ({v['cpus']} CPUs); kernel {v['kernel']}",
              f"- {v['nginx']}; {v['lighttpd']}; {v['h2o']}; {v['wrk']}",
-             f"- minihttp {v['minihttp_git']}, {v['compiler']}"]
+             f"- minihttp {v['minihttp_git']}, {v['compiler']}"
+             + (f"; baseline minihttp-base: `{o['baseline']}`" if o.get("baseline") else "")]
     contended = [r for r in results["runs"] + results["starvation"] if r.get("contended")]
     lines.append(f"- Interference: a run in which other processes took more than "
                  f"{o.get('max_interference', 0):.0%} of either CPU was repeated (up to "
@@ -293,6 +343,7 @@ def markdown(results):
         lines += [f"| {a} | {b} | {c} | {status(d)} |" for a, b, c, d in g]
         met = sum(1 for x in g if x[3])
         lines += ["", f"{met} of {len(g)} goals met.", ""]
+    lines += baseline_table(results)
     lines += ["## Scenarios", ""]
     order = []
     for r in results["runs"]:
@@ -329,7 +380,7 @@ def chart(results, out_dir, target):
         return None
     scen = [s for s in ("ka-c16", "ka-c64", "ka-c256", "close-c64")
             if any(r["scenario"] == s for r in results["runs"])]
-    servers = [s for s in ("minihttp", *PEERS, "floor")
+    servers = [s for s in ("minihttp", "minihttp-base", *PEERS, "floor")
                if any(r["server"] == s for r in results["runs"])]
     if not scen or not servers:
         return None
@@ -346,6 +397,8 @@ def chart(results, out_dir, target):
             f.write(f'"{labels[sid]}" ' + " ".join(vals) + "\n")
     runs = results["options"]["runs"]
     colors = ["#d62728", "#1f77b4", "#6baed6", "#2ca02c", "#ff7f0e", "#7f7f7f"]
+    if "minihttp-base" in servers:
+        colors.insert(1, "#f4a0a0")
     script = f"""
 set terminal pngcairo noenhanced size 900,460 font "DejaVu Sans,10"
 set output "{target}"
