@@ -109,8 +109,8 @@ struct conn {
 };
 
 struct kind_stats {
-    std::uint64_t opened = 0;          // connect(2) called
-    std::uint64_t connect_failed = 0;  // refused, reset before established, or no descriptor
+    std::uint64_t opened = 0;         // connect(2) called
+    std::uint64_t connect_failed = 0; // refused, reset before established, or no descriptor
     std::uint64_t established = 0;
     std::uint64_t closed_by_server = 0; // EOF or reset while we kept it open
     std::uint64_t reset = 0;            // ... of which by a reset
@@ -150,7 +150,8 @@ class attacker {
             }
             // Rounded up: a zero timeout for the last fraction of a millisecond would spin.
             const double wait = std::min(next_scan, end) - mono();
-            const int n = ::epoll_wait(ep_, events, 512, std::max(0, static_cast<int>(wait * 1e3) + 1));
+            const int n =
+                ::epoll_wait(ep_, events, 512, std::max(0, static_cast<int>(wait * 1e3) + 1));
             if (n < 0 && errno != EINTR) die("epoll_wait");
             for (int i = 0; i < n; ++i) {
                 const std::uint64_t tag = events[i].data.u64;
@@ -191,8 +192,7 @@ class attacker {
             ++silent_started_;
             open(kind::silent, now);
         }
-        const std::size_t slow_due =
-            due(o_.slowloris, o_.slowloris_at, o_.slowloris_window, rel);
+        const std::size_t slow_due = due(o_.slowloris, o_.slowloris_at, o_.slowloris_window, rel);
         while (slow_started_ < slow_due) {
             ++slow_started_;
             open(kind::slowloris, now);
@@ -302,8 +302,10 @@ class attacker {
                 if (c.in.size() < 65536) c.in.append(buf, static_cast<std::size_t>(r));
                 continue;
             }
-            if (r == 0) eof = true;
-            else if (errno != EAGAIN && errno != EINTR) eof = reset = true;
+            if (r == 0)
+                eof = true;
+            else if (errno != EAGAIN && errno != EINTR)
+                eof = reset = true;
             if (r < 0 && errno == EINTR) continue;
             break;
         }
@@ -356,8 +358,8 @@ class attacker {
     }
 
     void send_garbage(conn& c) {
-        const ssize_t w = ::send(c.fd, garbage_request.data(), garbage_request.size(),
-                                 MSG_NOSIGNAL);
+        const ssize_t w =
+            ::send(c.fd, garbage_request.data(), garbage_request.size(), MSG_NOSIGNAL);
         if (w > 0) st_[2].bytes_sent += static_cast<std::uint64_t>(w);
     }
 
@@ -393,8 +395,7 @@ class attacker {
 
     void report() {
         std::FILE* f = stdout;
-        std::fprintf(f, "{\"start_wall\":%.6f,\"seconds\":%.3f", start_wall_,
-                     mono() - start_mono_);
+        std::fprintf(f, "{\"start_wall\":%.6f,\"seconds\":%.3f", start_wall_, mono() - start_mono_);
         for (std::size_t k = 0; k < kinds; ++k) {
             const auto& s = st_[k];
             std::fprintf(f,
@@ -459,20 +460,34 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc) usage();
         const char* v = argv[++i];
         auto num = [&] { return std::strtod(v, nullptr); };
-        if (a == "--port") o.port = static_cast<unsigned>(std::strtoul(v, nullptr, 10));
-        else if (a == "--host") o.host = v;
-        else if (a == "--duration") o.duration = num();
-        else if (a == "--silent") o.silent = std::strtoul(v, nullptr, 10);
-        else if (a == "--silent-at") o.silent_at = num();
-        else if (a == "--silent-window") o.silent_window = num();
-        else if (a == "--slowloris") o.slowloris = std::strtoul(v, nullptr, 10);
-        else if (a == "--slowloris-at") o.slowloris_at = num();
-        else if (a == "--slowloris-window") o.slowloris_window = num();
-        else if (a == "--slowloris-interval") o.slowloris_interval = num();
-        else if (a == "--garbage-rate") o.garbage_rate = num();
-        else if (a == "--garbage-at") o.garbage_at = num();
-        else if (a == "--answer-timeout") o.answer_timeout = num();
-        else usage();
+        if (a == "--port")
+            o.port = static_cast<unsigned>(std::strtoul(v, nullptr, 10));
+        else if (a == "--host")
+            o.host = v;
+        else if (a == "--duration")
+            o.duration = num();
+        else if (a == "--silent")
+            o.silent = std::strtoul(v, nullptr, 10);
+        else if (a == "--silent-at")
+            o.silent_at = num();
+        else if (a == "--silent-window")
+            o.silent_window = num();
+        else if (a == "--slowloris")
+            o.slowloris = std::strtoul(v, nullptr, 10);
+        else if (a == "--slowloris-at")
+            o.slowloris_at = num();
+        else if (a == "--slowloris-window")
+            o.slowloris_window = num();
+        else if (a == "--slowloris-interval")
+            o.slowloris_interval = num();
+        else if (a == "--garbage-rate")
+            o.garbage_rate = num();
+        else if (a == "--garbage-at")
+            o.garbage_at = num();
+        else if (a == "--answer-timeout")
+            o.answer_timeout = num();
+        else
+            usage();
     }
     if (o.port == 0 || o.duration <= 0 || o.slowloris_interval <= 0) usage();
     rlimit rl{};

@@ -50,6 +50,7 @@ struct transport {
         return {n, io_status::ok};
     }
     io_result send_file(int, std::uint64_t, std::size_t) { return {0, io_status::error}; }
+    void prepare_bulk(std::uint64_t) {}
     void shutdown_write() {}
     void close(bool) {}
 };

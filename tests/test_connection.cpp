@@ -63,6 +63,7 @@ struct fake_transport {
         written.append(chunk.data(), static_cast<std::size_t>(n));
         return {static_cast<std::size_t>(n), io_status::ok};
     }
+    void prepare_bulk(std::uint64_t) {}
     void shutdown_write() { shut = true; }
     void close(bool) { closed = true; }
 };

@@ -27,6 +27,7 @@ struct recorder {
     std::vector<bool> more_hints;
     std::size_t room = SIZE_MAX;
     int file_calls = 0;
+    std::vector<std::uint64_t> bulk_hints; // what prepare_bulk was told
 
     io_result read(std::span<char>) { return {0, io_status::would_block}; }
     io_result write(std::span<const iovec> out, bool more) {
@@ -52,6 +53,7 @@ struct recorder {
         room -= static_cast<std::size_t>(n);
         return {static_cast<std::size_t>(n), io_status::ok};
     }
+    void prepare_bulk(std::uint64_t bytes) { bulk_hints.push_back(bytes); }
     void shutdown_write() {}
     void close(bool) {}
 };
@@ -158,6 +160,8 @@ TEST_SUITE("output queue") {
         CHECK(q.flush(t, h, progressed) == flush_status::yielded);
         CHECK(t.more_hints == std::vector<bool>{true}); // MSG_MORE for the head
         CHECK(t.written.size() == 8 + output_queue::file_quantum);
+        REQUIRE_FALSE(t.bulk_hints.empty()); // the transport learns the whole body's size first
+        CHECK(t.bulk_hints.front() == content.size());
         CHECK(q.flush(t, h, progressed) == flush_status::yielded);
         CHECK(q.flush(t, h, progressed) == flush_status::done);
         CHECK(t.written == "HEAD\r\n\r\n" + content);

@@ -42,6 +42,31 @@ TEST_CASE("endpoint: an IPv6 address, its port, text and bytes") {
     CHECK(std::memcmp(e.bytes().data(), &in6.sin6_addr, 16) == 0);
 }
 
+TEST_CASE("endpoint: loopback is 127/8, ::1 and IPv4-mapped 127/8, nothing else") {
+    const auto v4 = [](const char* text) {
+        sockaddr_in in{};
+        in.sin_family = AF_INET;
+        REQUIRE(::inet_pton(AF_INET, text, &in.sin_addr) == 1);
+        return http::endpoint(in).is_loopback();
+    };
+    const auto v6 = [](const char* text) {
+        sockaddr_in6 in6{};
+        in6.sin6_family = AF_INET6;
+        REQUIRE(::inet_pton(AF_INET6, text, &in6.sin6_addr) == 1);
+        return http::endpoint(in6).is_loopback();
+    };
+    CHECK(v4("127.0.0.1"));
+    CHECK(v4("127.255.3.9"));
+    CHECK_FALSE(v4("128.0.0.1"));
+    CHECK_FALSE(v4("10.127.0.1"));
+    CHECK(v6("::1"));
+    CHECK(v6("::ffff:127.0.0.2"));
+    CHECK_FALSE(v6("::ffff:10.0.0.1"));
+    CHECK_FALSE(v6("::2"));
+    CHECK_FALSE(v6("2001:db8::1"));
+    CHECK_FALSE(http::endpoint().is_loopback());
+}
+
 TEST_CASE("endpoint: from a sockaddr_storage, by family; anything else is empty") {
     sockaddr_storage ss{};
     auto* in = reinterpret_cast<sockaddr_in*>(&ss);

@@ -2,10 +2,14 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -33,9 +37,65 @@ struct pair_fixture {
         }
     }
 };
+
+/// A connected TCP pair on 127.0.0.1 (port 0): `server` is the accepted end.
+struct tcp_pair {
+    int client = -1, server = -1;
+    tcp_pair() {
+        const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(l >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        REQUIRE(::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(::listen(l, 1) == 0);
+        REQUIRE(::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+        client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        server = ::accept4(l, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        ::close(l);
+        REQUIRE(server >= 0);
+    }
+    ~tcp_pair() { ::close(client); }
+};
+
+int int_option(int fd, int level, int name) {
+    int v = -1;
+    socklen_t len = sizeof v;
+    REQUIRE(::getsockopt(fd, level, name, &v, &len) == 0);
+    return v;
+}
 } // namespace
 
 TEST_SUITE("transport") {
+    TEST_CASE("tcp transport: a large file body sets the low-water mark, and for loopback "
+              "the send buffer, once; a small one nothing") {
+        using http::detail::tcp_transport;
+        for (const bool loopback : {false, true}) {
+            CAPTURE(loopback);
+            tcp_pair p;
+            tcp_transport t(p.server, loopback);
+            const int lowat = int_option(p.server, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
+            const int sndbuf = int_option(p.server, SOL_SOCKET, SO_SNDBUF);
+            t.prepare_bulk(tcp_transport::bulk_threshold); // not above the threshold
+            CHECK(int_option(p.server, IPPROTO_TCP, TCP_NOTSENT_LOWAT) == lowat);
+            CHECK(int_option(p.server, SOL_SOCKET, SO_SNDBUF) == sndbuf);
+            t.prepare_bulk(tcp_transport::bulk_threshold + 1);
+            CHECK(int_option(p.server, IPPROTO_TCP, TCP_NOTSENT_LOWAT) ==
+                  tcp_transport::bulk_notsent_lowat);
+            // Linux doubles the value asked for, for its bookkeeping (socket(7)).
+            CHECK(int_option(p.server, SOL_SOCKET, SO_SNDBUF) ==
+                  (loopback ? 2 * tcp_transport::loopback_bulk_sndbuf : sndbuf));
+            // Once: an option changed afterwards (by the application) is left alone.
+            const int other = 4096;
+            REQUIRE(::setsockopt(p.server, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &other, sizeof other) ==
+                    0);
+            t.prepare_bulk(std::uint64_t{1} << 30);
+            CHECK(int_option(p.server, IPPROTO_TCP, TCP_NOTSENT_LOWAT) == other);
+        }
+    }
+
     TEST_CASE("tcp transport: read reports data, would_block and the peer's end") {
         pair_fixture p;
         http::detail::tcp_transport t(p.a);

@@ -62,6 +62,16 @@ class endpoint {
     [[nodiscard]] std::span<const unsigned char> bytes() const noexcept {
         return {addr_, family_ == AF_INET ? 4u : family_ == AF_INET6 ? 16u : 0u};
     }
+    /// True for a loopback address: 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104.
+    [[nodiscard]] bool is_loopback() const noexcept {
+        if (family_ == AF_INET) return addr_[0] == 127;
+        if (family_ != AF_INET6) return false;
+        static constexpr unsigned char v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                          0, 0, 0, 0, 0, 0, 0, 1};
+        static constexpr unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (std::memcmp(addr_, v6_loopback, 16) == 0) return true;
+        return std::memcmp(addr_, v4_mapped, 12) == 0 && addr_[12] == 127;
+    }
 
   private:
     unsigned char addr_[16] = {};

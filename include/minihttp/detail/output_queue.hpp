@@ -283,6 +283,7 @@ class output_queue {
 
     template <transport T>
     flush_status write_file(T& t, file_seg& f, bool& progressed) {
+        t.prepare_bulk(f.left);
         std::size_t sent = 0;
         while (f.left > 0) {
             if (sent >= file_quantum) return flush_status::yielded;

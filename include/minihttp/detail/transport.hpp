@@ -12,6 +12,8 @@
 #include <minihttp/detail/fd.hpp>
 #include <minihttp/version.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -54,6 +56,9 @@ concept transport = requires(T& t, std::span<char> in, std::span<const iovec> ou
     { t.write(out, more) } -> std::same_as<io_result>;
     /// Writes up to `length` bytes of file `fd` from `offset`.
     { t.send_file(fd, offset, length) } -> std::same_as<io_result>;
+    /// A body of `offset` bytes is about to be sent in bulk (a large file): a transport may
+    /// tune itself for it, once; a hint that cannot fail.
+    { t.prepare_bulk(offset) } -> std::same_as<void>;
     /// Ends the sending direction (TCP FIN) while reading continues (lingering close).
     { t.shutdown_write() } -> std::same_as<void>;
     /// Releases the connection; `abort` resets it instead of a graceful close, dropping
@@ -74,8 +79,25 @@ inline void clear_pending_sigpipe() noexcept {
 /// A non-blocking TCP socket (or any stream socket). Owns the descriptor.
 class tcp_transport {
   public:
+    /// Once a connection starts a file body larger than this, it keeps at most
+    /// `bulk_notsent_lowat` bytes written but not yet sent (TCP_NOTSENT_LOWAT). Without it,
+    /// the connections taking turns at large files leave megabytes queued each, which go out
+    /// later from the processing of the client's ACKs — on the client's CPU, where on loopback
+    /// the receive work of those segments then lands too. With it, the server's own sendfile
+    /// transmits them. It does not bound the data in flight, so it costs nothing on a long fat
+    /// network. (docs/performance.md, "The 10 MiB transfer".)
+    static constexpr std::uint64_t bulk_threshold = 256 * 1024;
+    static constexpr int bulk_notsent_lowat = 128 * 1024;
+    /// For a loopback peer (a proxy on the same host, a local client) also the send buffer
+    /// (SO_SNDBUF; the kernel doubles it: 512 KiB), which makes the transfer about half as
+    /// costly per byte on both sides; nginx users get the same from `listen ... sndbuf=`.
+    /// Loopback only: on a real network it would bound the data in flight to 512 KiB per round
+    /// trip; on loopback a round trip is microseconds.
+    static constexpr int loopback_bulk_sndbuf = 256 * 1024;
+
     tcp_transport() noexcept = default;
-    explicit tcp_transport(int fd) noexcept : fd_(fd) {}
+    /// `loopback`: the peer is on this host (see `loopback_bulk_sndbuf`).
+    explicit tcp_transport(int fd, bool loopback = false) noexcept : fd_(fd), loopback_(loopback) {}
 
     [[nodiscard]] int fd() const noexcept { return fd_.get(); }
     [[nodiscard]] bool open() const noexcept { return static_cast<bool>(fd_); }
@@ -111,6 +133,16 @@ class tcp_transport {
         return {0, io_status::error};
     }
 
+    void prepare_bulk(std::uint64_t bytes) noexcept {
+        if (bulk_tuned_ || bytes <= bulk_threshold) return;
+        bulk_tuned_ = true; // a failure costs only the gain
+        ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &bulk_notsent_lowat,
+                     sizeof bulk_notsent_lowat);
+        if (loopback_)
+            ::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDBUF, &loopback_bulk_sndbuf,
+                         sizeof loopback_bulk_sndbuf);
+    }
+
     void shutdown_write() noexcept { ::shutdown(fd_.get(), SHUT_WR); }
 
     void close(bool abort = false) noexcept {
@@ -126,6 +158,8 @@ class tcp_transport {
   private:
     static bool blocked() noexcept { return errno == EAGAIN || errno == EWOULDBLOCK; }
     unique_fd fd_;
+    bool loopback_ = false;
+    bool bulk_tuned_ = false;
 };
 
 static_assert(transport<tcp_transport>);

@@ -263,7 +263,8 @@ class worker final : private completion_sink {
                 return;
             }
             accept_warned_ = false;
-            admit(tcp_transport(fd), endpoint(ss));
+            const endpoint peer(ss);
+            admit(tcp_transport(fd, peer.is_loopback()), peer);
         }
     }
 
