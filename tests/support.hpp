@@ -10,10 +10,13 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -248,6 +251,45 @@ inline std::optional<response> exchange(std::uint16_t port, std::string_view req
     client c(port);
     if (!c.send(request)) return std::nullopt;
     return c.read_response(head_request);
+}
+
+/// The slots of this process's descriptor table ("FDSize" in /proc/self/status); 0 if unknown.
+inline std::size_t descriptor_table_size() {
+    std::FILE* f = std::fopen("/proc/self/status", "re");
+    if (f == nullptr) return 0;
+    char line[256];
+    std::size_t size = 0;
+    while (std::fgets(line, sizeof line, f) != nullptr)
+        if (std::string_view(line).starts_with("FDSize:"))
+            size = std::strtoull(line + 7, nullptr, 10);
+    std::fclose(f);
+    return size;
+}
+
+/// The descriptor table's size before and after `f()`, run in a forked child: the child's
+/// table starts as small as its open descriptors allow, whatever this process grew before.
+/// {0, 0} if the child failed.
+template <class F>
+std::pair<std::size_t, std::size_t> descriptor_table_around(F&& f) {
+    int p[2];
+    if (::pipe(p) != 0) return {0, 0};
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(p[0]);
+        std::size_t sizes[2] = {descriptor_table_size(), 0};
+        f();
+        sizes[1] = descriptor_table_size();
+        const bool ok = ::write(p[1], sizes, sizeof sizes) == static_cast<ssize_t>(sizeof sizes);
+        ::_exit(ok ? 0 : 1);
+    }
+    ::close(p[1]);
+    std::size_t sizes[2] = {0, 0};
+    if (pid < 0 || ::read(p[0], sizes, sizeof sizes) != static_cast<ssize_t>(sizeof sizes))
+        sizes[0] = sizes[1] = 0;
+    ::close(p[0]);
+    int status = 0;
+    if (pid > 0) ::waitpid(pid, &status, 0);
+    return {sizes[0], sizes[1]};
 }
 
 /// An echo handler: the request body back, with a few request facts in header fields.

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -86,6 +87,20 @@ TEST_CASE("engine: listen once; run without listen returns at once") {
     CHECK(first_port != 0);
     CHECK(e.listen("127.0.0.1", 0) == std::errc::already_connected);
     CHECK(e.port() == first_port);
+}
+
+TEST_CASE("engine: listen reserves descriptors for max_connections (no growth while accepting)") {
+    const counting_handler h{"hi"};
+    rlimit rl{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    const std::size_t limit = rl.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : rl.rlim_cur;
+    const std::size_t want = std::min<std::size_t>(limit, 2 * 3000);
+    const auto [before, after] = test::descriptor_table_around([&h] {
+        http::detail::engine e({.threads = 1, .max_connections = 3000}, &h, &dispatch);
+        if (e.listen("127.0.0.1", 0)) ::_exit(2);
+    });
+    CHECK(before < want);
+    CHECK(after >= want);
 }
 
 TEST_SUITE_END();

@@ -1,10 +1,15 @@
 // detail/fd.hpp: unique_fd owns exactly one descriptor; retry_eintr repeats only on EINTR.
 #include <minihttp/detail/fd.hpp>
 
+#include "support.hpp"
+
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <ostream> // doctest prints an error_code through operator<<
@@ -128,6 +133,36 @@ TEST_CASE("last_error: errno as a system-category error_code") {
     CHECK(ec.value() == ENOENT);
     CHECK(ec.category() == std::system_category());
     CHECK(ec == std::errc::no_such_file_or_directory);
+}
+
+TEST_CASE("reserve_descriptor_table: the table grows to the count (within the limit), and no "
+          "open descriptor is touched") {
+    rlimit rl{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    const std::size_t limit = rl.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : rl.rlim_cur;
+    const std::size_t want = std::min<std::size_t>(limit, 1 << 16);
+    REQUIRE(want > 256);
+    const auto [before, after] =
+        test::descriptor_table_around([want] { http::detail::reserve_descriptor_table(0, want); });
+    CHECK(before < want); // a fresh child's table: the test can tell growth
+    CHECK(after >= want);
+
+    // An application's descriptor where the duplicate would go: it stays what it was; the
+    // duplicate is closed again, so the next descriptor is a low one.
+    const int mine = ::fcntl(fresh_fd(), F_DUPFD_CLOEXEC, static_cast<int>(want / 2));
+    REQUIRE(mine >= 0);
+    unique_fd keep(mine);
+    const int flags = ::fcntl(mine, F_GETFL);
+    http::detail::reserve_descriptor_table(mine, want / 2 + 1);
+    CHECK(::fcntl(mine, F_GETFL) == flags);
+    const int next = fresh_fd();
+    CHECK(static_cast<std::size_t>(next) < want / 2);
+    ::close(next);
+    // Beyond the limit nothing fails: the table stops at it.
+    const auto [b2, a2] = test::descriptor_table_around(
+        [] { http::detail::reserve_descriptor_table(0, std::size_t{1} << 40); });
+    CHECK(a2 >= std::min<std::size_t>(limit, std::size_t{1} << 20));
+    CHECK(a2 >= b2);
 }
 
 TEST_SUITE_END();

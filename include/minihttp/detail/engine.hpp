@@ -60,6 +60,12 @@ class engine {
         socklen_t len = sizeof addr;
         if (::getsockname(listeners_[0].get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0)
             shared_.cfg.local = endpoint(addr);
+        // A connection's socket, and perhaps a file it sends; the workers' own descriptors and
+        // the application's come on top.
+        const std::size_t per_conn = 2, own = 64 + 4 * std::size_t{n};
+        const std::size_t max_conn =
+            std::min(shared_.cfg.opts.max_connections, std::size_t{1} << 20);
+        reserve_descriptor_table(listeners_[0].get(), per_conn * max_conn + own);
         try {
             for (unsigned i = 0; i < n; ++i) {
                 const bool own = shared_.cfg.opts.reuse_port;

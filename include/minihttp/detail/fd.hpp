@@ -1,13 +1,17 @@
 #pragma once
 /// @file
-/// `unique_fd`, an owning file descriptor, and `retry_eintr`, the one loop around system calls
-/// that a signal may interrupt.
+/// `unique_fd`, an owning file descriptor, `retry_eintr`, the one loop around system calls
+/// that a signal may interrupt, and `reserve_descriptor_table`.
 
 #include <minihttp/version.hpp>
 
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <system_error>
 #include <utility>
 
@@ -53,6 +57,26 @@ auto retry_eintr(F&& f) noexcept(noexcept(f())) {
 
 /// The current errno as a `std::error_code` of the system category.
 inline std::error_code last_error() noexcept { return {errno, std::system_category()}; }
+
+/// Grows the process's descriptor table now to hold `count` descriptors (at most the soft
+/// RLIMIT_NOFILE, and at most 2^20). Linux doubles the table when a new descriptor does not
+/// fit, and in a multi-threaded process each doubling first waits for an RCU grace period
+/// (`expand_fdtable`, fs/file.c): a worker accepting a burst of connections stalled for
+/// 10–15 ms at descriptors 256, 512, 1024… with every connection it owns (docs/performance.md,
+/// "Under attack"). Reserved before the workers start, the table grows once, without the wait.
+/// Never closes or replaces an open descriptor (it duplicates `fd` to the lowest free number
+/// at or above `count - 1`, then closes the duplicate). Best effort: failures are ignored.
+/// Thread-safe; costs 8 bytes of kernel memory per descriptor reserved.
+inline void reserve_descriptor_table(int fd, std::size_t count) noexcept {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == 0) return;
+    const std::size_t cap =
+        rl.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : static_cast<std::size_t>(rl.rlim_cur);
+    count = std::min({count, cap, std::size_t{1} << 20});
+    if (count < 2) return;
+    const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, static_cast<int>(count - 1));
+    if (dup >= 0) ::close(dup);
+}
 
 } // namespace detail
 MINIHTTP_NAMESPACE_END
