@@ -7525,7 +7525,10 @@ class worker final : private completion_sink {
     /// Expired deadlines handled per turn of the loop: a burst of timeouts (thousands of idle
     /// or silent connections expiring together) is closed in batches between ready I/O, so the
     /// live connections never wait for all of them.
-    static constexpr std::size_t expiries_per_turn = 64;
+    static constexpr std::size_t expiries_per_turn = 16;
+    /// Connections accepted per turn of the loop (the listener stays ready for the next turn):
+    /// a burst of thousands of new connections is taken in between ready I/O in the same way.
+    static constexpr int accepts_per_turn = 16;
 
     worker(engine_shared& shared, unsigned index, int listen_fd, bool own_listener)
         : shared_(shared), cfg_(shared.cfg), index_(index), listen_fd_(listen_fd),
@@ -7690,7 +7693,7 @@ class worker final : private completion_sink {
     // ---- accept -------------------------------------------------------------------------
 
     void on_accept() {
-        for (int i = 0; i < 64 && !stopping_; ++i) {
+        for (int i = 0; i < accepts_per_turn && !stopping_; ++i) {
             sockaddr_storage ss{};
             socklen_t len = sizeof ss;
             const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len,
