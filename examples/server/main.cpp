@@ -1,4 +1,4 @@
-// minihttp-server: the spec's file-and-upload server (../shared/spec/seed-README.md) rebuilt on
+// minihttp-server: the spec's file-and-upload server (docs/spec-mapping.md) rebuilt on
 // minihttp. Static files with an extension allow-list and download mode, JSON uploads stored
 // atomically through a bounded pool, Host and method checks, limits, timeouts and logging in
 // the spec's format. See README.md, section "The example server".
