@@ -32,37 +32,11 @@ GOAL_P999 = 1.5
 GOAL_WORST = 2.0
 
 
-class Context:
-    """What servers.py needs of a context, plus the pid file bench/attack's trap reads."""
+class Context(harness.BaseContext):
+    """bench/attack's context: the base, with the docroot it was given."""
 
     def __init__(self, a):
-        self.a = a
-        self.out = os.path.abspath(a.out)
-        self.www = os.path.abspath(a.www)
-        self.server_cpu = a.server_cpu
-        self.client_cpu = a.client_cpu
-        self.max_fds = 20000
-        self.minihttp_bin = os.path.abspath(a.minihttp)
-        self.minihttp_extra = []
-        self.pidfile = a.pidfile
-
-    def track(self, pid):
-        if self.pidfile:
-            with open(self.pidfile, "a") as f:
-                f.write(f"{pid}\n")
-
-    def untrack(self, pid):
-        if self.pidfile and os.path.exists(self.pidfile):
-            with open(self.pidfile) as f:
-                pids = [p for p in f.read().split() if p != str(pid)]
-            with open(self.pidfile, "w") as f:
-                f.write("".join(p + "\n" for p in pids))
-
-    def nice_prefix(self):
-        return ["nice", "-n", str(self.a.nice)] if self.a.nice else []
-
-    def client(self, argv):
-        return [*self.nice_prefix(), "taskset", "-c", str(self.client_cpu), *argv]
+        super().__init__(a, os.path.abspath(a.www))
 
 
 def log(msg):

@@ -22,26 +22,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = ["nginx", "nginx-ofc", "lighttpd", "h2o"]
 
 
-class Context:
-    """Paths, options, and the pid file bench/run's trap reads."""
+class BaseContext:
+    """What servers.py needs of a context: paths, CPUs, the minihttp build, and the pid file
+    that the calling script's trap reads (bench/run, bench/attack)."""
 
-    def __init__(self, a):
+    def __init__(self, a, www):
         self.a = a
         self.out = os.path.abspath(a.out)
-        self.www = os.path.join(self.out, "www")
+        self.www = www
         self.server_cpu = a.server_cpu
         self.client_cpu = a.client_cpu
         self.max_fds = 20000
         self.minihttp_bin = os.path.abspath(a.minihttp)
-        self.floor_bin = os.path.abspath(a.floor)
-        self.loadgen_bin = os.path.abspath(a.loadgen)
-        self.fsync_bin = os.path.abspath(a.fsync_floor)
-        self.pidfile = a.pidfile
         self.minihttp_extra = []
-        self.base_bin = os.path.abspath(a.baseline_bin) if a.baseline_bin else None
-        self.base_extra = []
-        self.rpc_flag = None
-        self.running = []
+        self.pidfile = a.pidfile
 
     def track(self, pid):
         if self.pidfile:
@@ -61,6 +55,20 @@ class Context:
     def client(self, argv):
         """A load-generator command line pinned to the client CPU."""
         return [*self.nice_prefix(), "taskset", "-c", str(self.client_cpu), *argv]
+
+
+class Context(BaseContext):
+    """bench/run's context: the base, plus the floors, the load generator and the baseline."""
+
+    def __init__(self, a):
+        super().__init__(a, os.path.join(os.path.abspath(a.out), "www"))
+        self.floor_bin = os.path.abspath(a.floor)
+        self.loadgen_bin = os.path.abspath(a.loadgen)
+        self.fsync_bin = os.path.abspath(a.fsync_floor)
+        self.base_bin = os.path.abspath(a.baseline_bin) if a.baseline_bin else None
+        self.base_extra = []
+        self.rpc_flag = None
+        self.running = []
 
 
 def log(msg):
