@@ -56,8 +56,8 @@ concept transport = requires(T& t, std::span<char> in, std::span<const iovec> ou
     { t.write(out, more) } -> std::same_as<io_result>;
     /// Writes up to `length` bytes of file `fd` from `offset`.
     { t.send_file(fd, offset, length) } -> std::same_as<io_result>;
-    /// A body of `offset` bytes is about to be sent in bulk (a large file): a transport may
-    /// tune itself for it, once; a hint that cannot fail.
+    /// A file body of this many bytes (the argument) starts: a transport may tune itself for
+    /// bulk sending, once per connection; a hint that cannot fail.
     { t.prepare_bulk(offset) } -> std::same_as<void>;
     /// Ends the sending direction (TCP FIN) while reading continues (lingering close).
     { t.shutdown_write() } -> std::same_as<void>;
