@@ -6552,7 +6552,13 @@ struct handover {
 /// bytes arrive and given back when the connection is idle again, so an idle keep-alive
 /// connection owns no buffer (DESIGN.md: "an idle keep-alive connection costs a few KiB").
 struct connection_buffers {
-    static constexpr std::size_t initial_size = 8192;
+    /// A new buffer's input capacity. Small, like nginx's 1 KiB header buffer, because a flood
+    /// of connections that each send a first byte would otherwise fault in fresh pages for every
+    /// one of them (docs/performance.md, "Under attack"); most request heads fit.
+    static constexpr std::size_t initial_size = 1024;
+    /// Input buffers up to this size go back to the pool with their connection_buffers and grow
+    /// to it rather than compact; larger ones (a big body grew them) are freed on release.
+    static constexpr std::size_t pooled_size = 8192;
 
     std::unique_ptr<char[]> in;
     std::size_t cap = 0;       // capacity of `in`
@@ -6571,8 +6577,8 @@ struct connection_buffers {
     connection_buffers* next_free = nullptr;
 };
 
-/// A free list of buffers, one per worker (so no lock). Buffers larger than the initial size
-/// are freed rather than pooled.
+/// A free list of buffers, one per worker (so no lock). Input buffers larger than
+/// `connection_buffers::pooled_size` are freed rather than pooled.
 /// Gives buffers back to their pool (the deleter of a connection's buffers).
 struct buffer_return {
     class buffer_pool* pool = nullptr;
@@ -6590,8 +6596,9 @@ class buffer_pool {
         while (free_ != nullptr) delete std::exchange(free_, free_->next_free);
     }
 
-    /// Buffers ready for a new request; throws std::bad_alloc.
-    connection_buffers& acquire(std::size_t max_fields) {
+    /// Buffers ready for a new request; throws std::bad_alloc. The field table is sized when a
+    /// head is first parsed (`reserve_fields`), so bytes that never end a line cost no table.
+    connection_buffers& acquire() {
         connection_buffers* b = free_;
         if (b != nullptr) {
             free_ = b->next_free;
@@ -6604,9 +6611,6 @@ class buffer_pool {
             b->in = std::make_unique_for_overwrite<char[]>(connection_buffers::initial_size);
             b->cap = connection_buffers::initial_size;
         }
-        auto& fields = request_access::fields(b->req);
-        if (fields.capacity() < max_fields)
-            fields.reserve(max_fields); // the parser never allocates
         b->begin = b->end = b->scan = 0;
         b->head_done = b->views_stale = false;
         return *b;
@@ -6615,7 +6619,7 @@ class buffer_pool {
         b->out.trim();
         b->deferred = nullptr;
         b->upgrade = nullptr;
-        if (b->cap > connection_buffers::initial_size) { // a big body grew it: give it back
+        if (b->cap > connection_buffers::pooled_size) { // a big body grew it: give it back
             b->in.reset();
             b->cap = 0;
         }
@@ -6824,8 +6828,8 @@ class connection {
 
     connection_buffers& buffers() {
         if (io_ == nullptr)
-            io_ = std::unique_ptr<connection_buffers, buffer_return>(
-                &pool_->acquire(cfg_->opts.max_header_fields), buffer_return{pool_});
+            io_ = std::unique_ptr<connection_buffers, buffer_return>(&pool_->acquire(),
+                                                                     buffer_return{pool_});
         return *io_;
     }
 
@@ -6837,7 +6841,9 @@ class connection {
             io.end = body_at + io.body.reclaim(io.in.get() + body_at, io.end - body_at);
             if (io.end < io.cap) return true;
         }
-        if (io.begin > 0) {
+        // A buffer below the pooled size grows rather than compacts, so that pipelined requests
+        // are not read a kilobyte at a time.
+        if (io.begin > 0 && io.cap >= connection_buffers::pooled_size) {
             compact(io);
             return true;
         }
@@ -6845,7 +6851,12 @@ class connection {
         // Content-Length alone never makes us allocate (a 60-byte head must not cost 1 MiB).
         const std::size_t limit =
             io.head_done ? io.head_size + io.body.max_bytes() : cfg_->head_cap;
-        if (io.cap >= limit) return false;
+        if (io.cap >= limit) {
+            if (io.begin == 0) return false;
+            compact(io);
+            return true;
+        }
+        if (io.begin > 0) compact(io);
         const std::size_t cap = std::min(limit, io.cap * 2);
         auto bigger = std::make_unique_for_overwrite<char[]>(cap);
         std::memcpy(bigger.get(), io.in.get(), io.end);
@@ -6853,6 +6864,13 @@ class connection {
         io.cap = cap;
         if (io.head_done) io.views_stale = true;
         return true;
+    }
+    // Room for every field the limits allow, so the parser never allocates; pooled buffers keep
+    // it. Throws std::bad_alloc.
+    void reserve_fields(connection_buffers& io) const {
+        auto& fields = request_access::fields(io.req);
+        if (fields.capacity() < cfg_->opts.max_header_fields)
+            fields.reserve(cfg_->opts.max_header_fields);
     }
     static void compact(connection_buffers& io) noexcept {
         const std::size_t shift = io.begin;
@@ -6898,6 +6916,7 @@ class connection {
             io.scan = io.end;
             return false;
         }
+        reserve_fields(io);
         const parse_result pr = parse_request({in + io.begin, buffered}, io.req, cfg_->limits);
         if (pr.state == parse_status::need_more) {
             io.scan = io.end;

@@ -643,4 +643,44 @@ TEST_SUITE("connection") {
         x.conn.release_buffers_if_idle();
         CHECK_FALSE(x.conn.has_buffers());
     }
+
+    TEST_CASE(
+        "connection: a first byte costs a small buffer; pipelining grows it, the pool keeps it") {
+        using http::detail::connection_buffers;
+        harness x(echo);
+        x.feed("G"); // a slowloris connection's first byte holds no more than this
+        CHECK(x.conn.input_space().size() == connection_buffers::initial_size - 1);
+
+        // Pipelined requests past the first kilobyte grow the buffer (not compact it), so they
+        // are read in a few large reads, not a kilobyte at a time.
+        // (90: under max_requests_per_connection, 100 by default).
+        const std::string pad = "\r\nX-Pad: " + std::string(120, 'p') + "\r\n\r\n";
+        std::string batch = "ET /0 HTTP/1.1\r\nHost: x" + pad;
+        std::string expected = echoed("GET /0", "");
+        for (int i = 1; i < 90; ++i) {
+            batch += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: x" + pad;
+            expected += echoed("GET /" + std::to_string(i), "");
+        }
+        std::string_view rest = batch;
+        int reads = 0;
+        while (!rest.empty()) {
+            const std::span<char> space = x.conn.input_space();
+            REQUIRE(!space.empty());
+            const std::size_t n = std::min(space.size(), rest.size());
+            std::copy_n(rest.data(), n, space.data());
+            x.conn.received(n);
+            rest.remove_prefix(n);
+            ++reads;
+            x.pump();
+        }
+        CHECK(batch.size() > 12 * 1024);
+        CHECK(reads <= 4);
+        CHECK(x.take() == expected);
+        CHECK(x.calls == 90);
+
+        // Idle again: the buffers go back to the pool and come back with their grown input.
+        x.conn.release_buffers_if_idle();
+        CHECK_FALSE(x.conn.has_buffers());
+        CHECK(x.conn.input_space().size() == connection_buffers::pooled_size);
+    }
 }
