@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -62,6 +63,53 @@ TEST_SUITE("worker") {
         CHECK(closed == silent.size());
         for (auto& c : silent) CHECK(c->pending().empty()); // silent ones get no 408
         CHECK(test::eventually([&] { return srv.get().open_connections() == 1; }));
+    }
+
+    TEST_CASE("worker: in one batch of events, a connection already answered goes before "
+              "newcomers") {
+        // The worker is held in a handler while five new connections and then one that was
+        // answered before send requests; all six are ready in the next batch, newcomers first.
+        std::mutex m;
+        std::vector<std::string> order;
+        std::promise<void> entered;
+        std::promise<void> release;
+        std::shared_future<void> released = release.get_future().share();
+        http::server_options o;
+        o.threads = 1;
+        running_server srv(
+            [&](const http::request& r) {
+                {
+                    const std::lock_guard lock(m);
+                    order.emplace_back(r.target());
+                }
+                if (r.target() == "/block") {
+                    entered.set_value();
+                    released.wait();
+                }
+                return http::response::text("ok");
+            },
+            o);
+        std::vector<std::unique_ptr<client>> newcomers;
+        for (int i = 0; i < 5; ++i) newcomers.push_back(std::make_unique<client>(srv.port()));
+        client proven(srv.port());
+        REQUIRE(proven.send(get("/first")));
+        REQUIRE(proven.read_response());
+        client blocker(srv.port());
+        REQUIRE(test::eventually([&] { return srv.get().open_connections() == 7; }));
+        REQUIRE(blocker.send(get("/block")));
+        REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
+        for (int i = 0; i < 5; ++i) REQUIRE(newcomers[i]->send(get("/new" + std::to_string(i))));
+        REQUIRE(proven.send(get("/again")));
+        release.set_value();
+        for (auto& c : newcomers) CHECK(c->read_response());
+        CHECK(proven.read_response());
+        CHECK(blocker.read_response());
+        const std::lock_guard lock(m);
+        REQUIRE(order.size() == 8);
+        CHECK(order[0] == "/first");
+        CHECK(order[1] == "/block");
+        CHECK(order[2] == "/again");
+        CHECK(order[3] == "/new0");
     }
 
     TEST_CASE("worker: a client that half-closes after its request still gets the deferred "
