@@ -66,9 +66,10 @@ TEST_SUITE("worker") {
     }
 
     TEST_CASE("worker: in one batch of events, a connection already answered goes before "
-              "newcomers") {
-        // The worker is held in a handler while five new connections and then one that was
-        // answered before send requests; all six are ready in the next batch, newcomers first.
+              "newcomers, which are served oldest first a few dozen per turn") {
+        // The worker is held in a handler while 80 new connections and then one that was
+        // answered before send requests; all are ready in the next batch, newcomers first.
+        constexpr int newcomer_count = 80; // more than worker::newcomers_per_turn
         std::mutex m;
         std::vector<std::string> order;
         std::promise<void> entered;
@@ -90,26 +91,30 @@ TEST_SUITE("worker") {
             },
             o);
         std::vector<std::unique_ptr<client>> newcomers;
-        for (int i = 0; i < 5; ++i) newcomers.push_back(std::make_unique<client>(srv.port()));
+        for (int i = 0; i < newcomer_count; ++i)
+            newcomers.push_back(std::make_unique<client>(srv.port()));
         client proven(srv.port());
         REQUIRE(proven.send(get("/first")));
         REQUIRE(proven.read_response());
         client blocker(srv.port());
-        REQUIRE(test::eventually([&] { return srv.get().open_connections() == 7; }));
+        REQUIRE(
+            test::eventually([&] { return srv.get().open_connections() == newcomer_count + 2; }));
         REQUIRE(blocker.send(get("/block")));
         REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
-        for (int i = 0; i < 5; ++i) REQUIRE(newcomers[i]->send(get("/new" + std::to_string(i))));
+        for (int i = 0; i < newcomer_count; ++i)
+            REQUIRE(newcomers[i]->send(get("/new" + std::to_string(i))));
         REQUIRE(proven.send(get("/again")));
         release.set_value();
         for (auto& c : newcomers) CHECK(c->read_response());
         CHECK(proven.read_response());
         CHECK(blocker.read_response());
         const std::lock_guard lock(m);
-        REQUIRE(order.size() == 8);
+        REQUIRE(order.size() == newcomer_count + 3);
         CHECK(order[0] == "/first");
         CHECK(order[1] == "/block");
         CHECK(order[2] == "/again");
-        CHECK(order[3] == "/new0");
+        for (int i = 0; i < newcomer_count; ++i)
+            CHECK(order[static_cast<std::size_t>(i) + 3] == "/new" + std::to_string(i));
     }
 
     TEST_CASE("worker: a client that half-closes after its request still gets the deferred "
