@@ -7536,6 +7536,11 @@ struct conn_slot : timer_node {
     bool per_client = false; // counted in engine_shared::clients
     bool yielded = false;    // in worker::yielded_: a large body, sent a quantum per turn
     bool lingering = false;  // final response sent, write side shut, draining input
+    // In worker's queue of newcomers' events (worker::dispatch_events), with these events.
+    bool waiting = false;
+    std::uint32_t waiting_events = 0;
+    conn_slot* wait_prev = nullptr;
+    conn_slot* wait_next = nullptr;
 };
 
 /// One event loop. All members are touched only by the worker's thread, except `wake()` and
@@ -7598,6 +7603,9 @@ class worker final : private completion_sink {
     // Events taken per epoll_wait: enough that a burst from a thousand hostile connections
     // comes in one batch, where dispatch_events can serve the proven connections first.
     static constexpr int max_events = 1024;
+    // Events of connections still on their first request acted on per turn; the rest wait
+    // for the next turn, after the connections that are already served (dispatch_events).
+    static constexpr std::size_t newcomers_per_turn = 32;
 
     // ---- loop ---------------------------------------------------------------------------
 
@@ -7608,7 +7616,9 @@ class worker final : private completion_sink {
         epoll_event events[max_events];
         bool more_due = false; // expired deadlines left for the next turn
         while (!(stopping_ && live_count_ == 0 && handling_ == 0)) {
-            int timeout = (yielded_.empty() && !more_due) ? wheel_.timeout_ms(now_) : 0;
+            int timeout = (yielded_.empty() && !more_due && waiting_head_ == nullptr)
+                              ? wheel_.timeout_ms(now_)
+                              : 0;
             if (accept_paused_until_ != 0) {
                 const auto wait = accept_paused_until_ > now_ ? accept_paused_until_ - now_ : 0;
                 timeout = timeout < 0 ? static_cast<int>(wait)
@@ -7641,35 +7651,56 @@ class worker final : private completion_sink {
         }
     }
 
-    // Acts on one batch of events in two passes: first the connections that have been answered
-    // at least once (and the inbox of deferred answers), then the listeners and the connections
-    // still on their first request. epoll hands events over in arrival order, so without this a
-    // keep-alive request that became ready just after a thousand slowloris bytes, silent
-    // connections' timeouts or malformed requests would wait for all of them; with it, it waits
-    // only for the batch to be fetched. The work done is the same, in another order.
+    // Acts on one batch of events: first on the connections that have been answered at least
+    // once (and the inbox of deferred answers), then on the listeners, then on at most
+    // `newcomers_per_turn` events of connections still on their first request, oldest first;
+    // the others wait in a queue for the next turns. epoll hands events over in arrival order,
+    // so without this a keep-alive request that became ready just after a thousand slowloris
+    // bytes or malformed requests would wait for all of them; with it, a turn holds at most a
+    // few dozen of them, as it holds at most `expiries_per_turn` timeouts and
+    // `accepts_per_turn` accepts. The events are all acted on, in another order.
     void dispatch_events(std::span<epoll_event> events) {
-        for (epoll_event& e : events) {
+        bool accept = false;
+        for (const epoll_event& e : events) {
             const std::uint64_t tag = e.data.u64;
             if (tag == tag_wake) {
                 on_wake();
-            } else if (tag != tag_listen) {
-                auto* s = static_cast<conn_slot*>(e.data.ptr);
-                if (s->conn.served() == 0) continue; // a newcomer: the second pass
-                if (s->live) on_event(*s, e.events);
-            } else {
-                continue;
-            }
-            e.events = 0; // done; a real event is never 0
-        }
-        for (const epoll_event& e : events) {
-            if (e.events == 0) continue;
-            if (e.data.u64 == tag_listen) {
-                guarded("accept", [this] { on_accept(); });
+            } else if (tag == tag_listen) {
+                accept = true;
             } else {
                 auto* s = static_cast<conn_slot*>(e.data.ptr);
-                if (s->live) on_event(*s, e.events);
+                if (!s->live) continue;
+                if (s->conn.served() > 0)
+                    on_event(*s, e.events);
+                else
+                    wait_turn(*s, e.events);
             }
         }
+        if (accept) guarded("accept", [this] { on_accept(); });
+        for (std::size_t i = 0; i < newcomers_per_turn && waiting_head_ != nullptr; ++i) {
+            conn_slot& s = *waiting_head_;
+            const std::uint32_t ev = s.waiting_events;
+            stop_waiting(s);
+            on_event(s, ev);
+        }
+    }
+    // Queues a newcomer's events (merged with any it has waiting already).
+    void wait_turn(conn_slot& s, std::uint32_t ev) noexcept {
+        s.waiting_events |= ev;
+        if (s.waiting) return;
+        s.waiting = true;
+        s.wait_prev = waiting_tail_;
+        s.wait_next = nullptr;
+        (waiting_tail_ != nullptr ? waiting_tail_->wait_next : waiting_head_) = &s;
+        waiting_tail_ = &s;
+    }
+    void stop_waiting(conn_slot& s) noexcept {
+        if (!s.waiting) return;
+        (s.wait_prev != nullptr ? s.wait_prev->wait_next : waiting_head_) = s.wait_next;
+        (s.wait_next != nullptr ? s.wait_next->wait_prev : waiting_tail_) = s.wait_prev;
+        s.wait_prev = s.wait_next = nullptr;
+        s.waiting = false;
+        s.waiting_events = 0;
     }
 
     // Gives every connection that used up its quantum its next turn, in the order they yielded.
@@ -7827,6 +7858,7 @@ class worker final : private completion_sink {
         if (!s.live) return;
         s.live = false;
         wheel_.cancel(s);
+        stop_waiting(s);
         if (s.yielded) { // only connections mid-way through a large file: a short list
             std::erase(yielded_, &s);
             s.yielded = false;
@@ -8144,8 +8176,10 @@ class worker final : private completion_sink {
     conn_slot* live_ = nullptr;
     conn_slot* dead_ = nullptr;
     conn_slot* free_ = nullptr;
-    std::vector<conn_slot*> yielded_;  // waiting for their next turn (see file_quantum)
-    std::vector<conn_slot*> resuming_; // the round being resumed
+    std::vector<conn_slot*> yielded_;   // waiting for their next turn (see file_quantum)
+    conn_slot* waiting_head_ = nullptr; // newcomers' events left for the next turns, oldest
+    conn_slot* waiting_tail_ = nullptr; // first (dispatch_events)
+    std::vector<conn_slot*> resuming_;  // the round being resumed
     std::size_t live_count_ = 0;
     std::size_t free_count_ = 0;
     std::size_t uncounted_ = 0; // connections over max_connections, being answered 503

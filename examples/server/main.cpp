@@ -1,7 +1,7 @@
-// minihttp-server: the spec's file-and-upload server (docs/spec-mapping.md) rebuilt on
-// minihttp. Static files with an extension allow-list and download mode, JSON uploads stored
-// atomically through a bounded pool, Host and method checks, limits, timeouts and logging in
-// the spec's format. See README.md, section "The example server".
+// minihttp-server: the spec's file-and-upload server (docs/spec.md; docs/spec-mapping.md maps
+// it to the code) rebuilt on minihttp. Static files with an extension allow-list and download mode,
+// JSON uploads stored atomically through a bounded pool, Host and method checks, limits, timeouts
+// and logging in the spec's format. See README.md, section "The example server".
 //
 //   minihttp-server [PORT] [HOST] [MAX_THREADS] [--docroot DIR] [--max-connections N]
 //                   [--max-connections-per-client N] [--max-requests-per-connection N]
