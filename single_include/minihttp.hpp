@@ -6506,6 +6506,15 @@ namespace detail {
 /// Calls the user's handler; supplied by `server<H>`. May throw: the connection catches.
 using dispatch_fn = response (*)(const void* handler, const request& req);
 
+/// The user's handler, type-erased: the object and the function that calls it. Passed as one
+/// aggregate rather than as a `const void*` argument: g++ 12 at -O2 warns "may be used
+/// uninitialized" when the address of a not yet constructed object (an empty lambda inside a
+/// `server` being built) is passed as a pointer to const, and users compile with -Wall.
+struct erased_handler {
+    const void* object = nullptr;
+    dispatch_fn dispatch = nullptr;
+};
+
 /// What every connection of one server shares. Set up before the workers start; afterwards
 /// read-only but for `stopping`, which any thread may set.
 struct connection_config {
@@ -8215,13 +8224,14 @@ namespace detail {
 /// Owns the listening sockets and the workers. `server<H>` forwards to it.
 class engine {
   public:
-    engine(server_options opts, const void* handler, dispatch_fn dispatch) {
+    /// `handler.object` must outlive the engine; it is called from every worker at once.
+    engine(server_options opts, erased_handler handler) {
         connection_config& cfg = shared_.cfg;
         cfg.opts = std::move(opts);
         if (cfg.opts.threads == 0)
             cfg.opts.threads = std::max(1u, std::thread::hardware_concurrency());
-        cfg.handler = handler;
-        cfg.dispatch = dispatch;
+        cfg.handler = handler.object;
+        cfg.dispatch = handler.dispatch;
         cfg.apply_limits();
     }
     engine(const engine&) = delete;
@@ -8325,7 +8335,7 @@ template <handler Handler>
 class server {
   public:
     explicit server(Handler h, server_options options = {})
-        : handler_(std::move(h)), engine_(std::move(options), &handler_, &call) {}
+        : handler_(std::move(h)), engine_(std::move(options), {&handler_, &call}) {}
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 

@@ -39,7 +39,7 @@ struct running_engine {
     http::detail::engine engine;
     std::thread thread;
     running_engine(http::server_options o, const counting_handler& h)
-        : engine(std::move(o), &h, &dispatch) {
+        : engine(std::move(o), {&h, &dispatch}) {
         REQUIRE_FALSE(engine.listen("127.0.0.1", 0));
         thread = std::thread([this] { engine.run(); });
     }
@@ -70,7 +70,7 @@ TEST_CASE("engine: calls dispatch with the handler pointer it was given") {
 
 TEST_CASE("engine: threads 0 means one worker per hardware thread; other options kept") {
     const counting_handler h{"hi"};
-    const http::detail::engine e({.threads = 0, .max_connections = 7}, &h, &dispatch);
+    const http::detail::engine e({.threads = 0, .max_connections = 7}, {&h, &dispatch});
     CHECK(e.options().threads == std::max(1u, std::thread::hardware_concurrency()));
     CHECK(e.options().max_connections == 7);
     CHECK(e.port() == 0); // nothing bound yet
@@ -79,9 +79,9 @@ TEST_CASE("engine: threads 0 means one worker per hardware thread; other options
 
 TEST_CASE("engine: listen once; run without listen returns at once") {
     const counting_handler h{"hi"};
-    http::detail::engine idle({.threads = 1}, &h, &dispatch);
+    http::detail::engine idle({.threads = 1}, {&h, &dispatch});
     idle.run(); // returns: no workers, nothing to wait for
-    http::detail::engine e({.threads = 1}, &h, &dispatch);
+    http::detail::engine e({.threads = 1}, {&h, &dispatch});
     REQUIRE_FALSE(e.listen("127.0.0.1", 0));
     const auto first_port = e.port();
     CHECK(first_port != 0);
@@ -96,7 +96,7 @@ TEST_CASE("engine: listen reserves descriptors for max_connections (no growth wh
     const std::size_t limit = rl.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : rl.rlim_cur;
     const std::size_t want = std::min<std::size_t>(limit, 2 * 3000);
     const auto [before, after] = test::descriptor_table_around([&h] {
-        http::detail::engine e({.threads = 1, .max_connections = 3000}, &h, &dispatch);
+        http::detail::engine e({.threads = 1, .max_connections = 3000}, {&h, &dispatch});
         if (e.listen("127.0.0.1", 0)) ::_exit(2);
     });
     CHECK(before < want);

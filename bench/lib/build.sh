@@ -8,7 +8,7 @@ build_release() {
     shift
     mkdir -p "$out"
     if [ ! -f "$out/build.ninja" ]; then
-        nice meson setup "$out" --buildtype=release -Dtests=false -Dbenchmarks=auto \
+        nice meson setup "$out" --buildtype=release -Dtests=disabled -Dbenchmarks=auto \
             >"$out/setup.log" 2>&1 || { cat "$out/setup.log" >&2; return 1; }
     fi
     nice ninja -C "$out" "$@" >"$out/ninja.log" 2>&1 || { cat "$out/ninja.log" >&2; return 1; }
@@ -33,7 +33,12 @@ build_baseline() {
     fi
     if [ ! -f "$bld/build.ninja" ]; then
         local opts=(--buildtype=release)
-        grep -q "option('tests'" "$src/meson_options.txt" 2>/dev/null && opts+=(-Dtests=false)
+        # `tests` was a boolean before it became a feature.
+        if grep -q "option('tests', type: 'boolean'" "$src/meson_options.txt" 2>/dev/null; then
+            opts+=(-Dtests=false)
+        elif grep -q "option('tests'" "$src/meson_options.txt" 2>/dev/null; then
+            opts+=(-Dtests=disabled)
+        fi
         grep -q "option('benchmarks'" "$src/meson_options.txt" 2>/dev/null &&
             opts+=(-Dbenchmarks=disabled)
         nice meson setup "$bld" "$src" "${opts[@]}" >"$dir/$sha/setup.log" 2>&1 ||

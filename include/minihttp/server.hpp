@@ -29,7 +29,7 @@ template <handler Handler>
 class server {
   public:
     explicit server(Handler h, server_options options = {})
-        : handler_(std::move(h)), engine_(std::move(options), &handler_, &call) {}
+        : handler_(std::move(h)), engine_(std::move(options), {&handler_, &call}) {}
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 

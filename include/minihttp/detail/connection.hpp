@@ -43,6 +43,15 @@ namespace detail {
 /// Calls the user's handler; supplied by `server<H>`. May throw: the connection catches.
 using dispatch_fn = response (*)(const void* handler, const request& req);
 
+/// The user's handler, type-erased: the object and the function that calls it. Passed as one
+/// aggregate rather than as a `const void*` argument: g++ 12 at -O2 warns "may be used
+/// uninitialized" when the address of a not yet constructed object (an empty lambda inside a
+/// `server` being built) is passed as a pointer to const, and users compile with -Wall.
+struct erased_handler {
+    const void* object = nullptr;
+    dispatch_fn dispatch = nullptr;
+};
+
 /// What every connection of one server shares. Set up before the workers start; afterwards
 /// read-only but for `stopping`, which any thread may set.
 struct connection_config {

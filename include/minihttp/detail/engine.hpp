@@ -37,13 +37,14 @@ namespace detail {
 /// Owns the listening sockets and the workers. `server<H>` forwards to it.
 class engine {
   public:
-    engine(server_options opts, const void* handler, dispatch_fn dispatch) {
+    /// `handler.object` must outlive the engine; it is called from every worker at once.
+    engine(server_options opts, erased_handler handler) {
         connection_config& cfg = shared_.cfg;
         cfg.opts = std::move(opts);
         if (cfg.opts.threads == 0)
             cfg.opts.threads = std::max(1u, std::thread::hardware_concurrency());
-        cfg.handler = handler;
-        cfg.dispatch = dispatch;
+        cfg.handler = handler.object;
+        cfg.dispatch = handler.dispatch;
         cfg.apply_limits();
     }
     engine(const engine&) = delete;
