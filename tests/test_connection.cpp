@@ -6,12 +6,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 // The HTTP/1.1 connection without sockets: bytes are fed in any split, the output is
@@ -571,6 +573,31 @@ TEST_SUITE("connection") {
         CHECK(log[0].rfind("sent /big ", 0) == 0);
         CHECK(log[0].substr(log[0].size() - 3) == "cut");
         CHECK(log[1].substr(log[1].size() - 3) == "cut");
+    }
+
+    TEST_CASE("connection: the access log gets the User-Agent and the time the exchange took") {
+        std::vector<std::pair<std::string, std::int64_t>> seen;
+        http::server_options o;
+        o.access_log = [&](const http::access_entry& e) {
+            seen.emplace_back(std::string(e.user_agent), e.duration.count());
+        };
+        harness x(
+            [](const http::request&) {
+                // A handler that takes 20 ms: the logged duration includes it.
+                const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+                while (std::chrono::steady_clock::now() < until) {}
+                return http::response::text("ok");
+            },
+            o);
+        x.feed("GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: curl/7.88.1\r\n\r\n"
+               "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        REQUIRE(seen.size() == 2);
+        CHECK(seen[0].first == "curl/7.88.1");
+        CHECK(seen[1].first.empty());
+        for (const auto& s : seen) {
+            CHECK(s.second >= 20'000);
+            CHECK(s.second < 10'000'000);
+        }
     }
 
     TEST_CASE("connection: a deferred answer holds the request; pipelined ones wait their turn") {

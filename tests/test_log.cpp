@@ -3,6 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -117,3 +121,47 @@ TEST_CASE("log_to: threads logging at once each get their own buffer") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("access_json: every field, in order, as one JSON object") {
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_port = htons(40000);
+    in.sin_addr.s_addr = htonl(0x7f000001);
+    const http::endpoint peer(in);
+    http::access_entry e{"GET",
+                         "/a?b=1",
+                         1,
+                         http::status::ok,
+                         1234,
+                         true,
+                         peer,
+                         "curl/7.88.1",
+                         std::chrono::microseconds(2500)};
+    // 2026-12-08 01:02:03.045 UTC
+    const std::chrono::system_clock::time_point when{std::chrono::milliseconds(1796691723045)};
+    CHECK(http::access_json(e, when) ==
+          R"({"time":"2026-12-08T01:02:03.045Z","client":"127.0.0.1","method":"GET",)"
+          R"("target":"/a?b=1","status":200,"bytes":1234,"duration_us":2500,)"
+          R"("user_agent":"curl/7.88.1"})");
+    e.user_agent = {};
+    e.status = http::status::not_found;
+    const std::string no_agent = http::access_json(e, when);
+    CHECK(no_agent.find(R"("status":404,)") != std::string::npos);
+    CHECK(no_agent.ends_with(R"("user_agent":null})"));
+}
+
+TEST_CASE("access_json: quotes, backslashes, controls and bytes that are not UTF-8 are escaped") {
+    const http::endpoint peer;
+    const std::string agent = std::string("a\"b\\c\td\x01"
+                                          "e\x7f") +
+                              "\xc3\xa9" +                                  // é stays
+                              "\xff\xc3" + "\xe2\x82\xac" + "\xed\xa0\x80"; // € stays
+    const http::access_entry e{"GET", "/", 1, http::status::ok, 0, false, peer, agent, {}};
+    const std::string line = http::access_json(e, std::chrono::system_clock::time_point{});
+    CHECK(line.starts_with(R"({"time":"1970-01-01T00:00:00.000Z",)"));
+    CHECK(line.ends_with(R"("user_agent":"a\"b\\c\td\u0001e\u007f)"
+                         "\xc3\xa9"
+                         R"(\u00ff\u00c3)"
+                         "\xe2\x82\xac"
+                         R"(\u00ed\u00a0\u0080"})"));
+}

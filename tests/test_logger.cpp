@@ -145,4 +145,14 @@ TEST_CASE("logger: sink() forwards to log()") {
     CHECK(pipe.finish().ends_with("] through the sink\n"));
 }
 
+TEST_CASE("logger: without the prefix, lines are written exactly as given") {
+    captured_pipe pipe;
+    {
+        http::logger log({.fd = pipe.write_end(), .prefix = false});
+        log.log(R"({"a":1})");
+        log.log(R"({"b":2})");
+    }
+    CHECK(pipe.finish() == "{\"a\":1}\n{\"b\":2}\n");
+}
+
 TEST_SUITE_END();

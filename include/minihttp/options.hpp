@@ -24,6 +24,11 @@ struct access_entry {
     std::uint64_t body_bytes; ///< content bytes written
     bool complete;            ///< false: the connection ended before the response did
     const endpoint& peer;     ///< the client
+    /// The request's User-Agent field as received; empty if it had none.
+    std::string_view user_agent = {};
+    /// From the moment the request head was complete to the last byte of the response written
+    /// (or the connection's end).
+    std::chrono::microseconds duration{};
 };
 
 /// A request the engine answered itself with an error, before or instead of the handler.

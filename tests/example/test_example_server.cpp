@@ -13,6 +13,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include <minihttp/json.hpp>
+
 #include "../support.hpp"
 #include "process.hpp"
 
@@ -1206,6 +1208,68 @@ TEST_CASE("Requests, transfers, refusals and the pool are logged with timestamp 
                                    "Thread pool: \\d+/10 active \\| Queue: \\d+/50"));
     CHECK(has_line(log, worker_re + "Response: 201 Created \\(\\d+ bytes transferred\\)"));
     CHECK(has_line(log, stamp_re + "Shutting down server\\.\\.\\."));
+}
+
+TEST_CASE("--access-log-json FILE: one JSON object per exchange, also with --quiet") {
+    temp_dir logs;
+    const fs::path file = logs.path() / "access.jsonl";
+    {
+        example_server s({.options = {"--quiet", "--access-log-json", file.string()}});
+        const auto page = fetch(via::curl, s, {.path = "/index.html"});
+        REQUIRE(page.has_value());
+        CHECK(page->status == 200);
+        const auto missing = fetch(via::socket, s, {.path = "/missing.html?q=1"});
+        REQUIRE(missing.has_value());
+        CHECK(missing->status == 404);
+        const auto st = s.stop();
+        REQUIRE(st.has_value());
+        CHECK(st->code() == 0);
+        CHECK_FALSE(contains(s.log(), "Response: ")); // --quiet: the spec's lines are not there
+    }
+    const auto text = read_file(file);
+    REQUIRE(text.has_value());
+    CAPTURE(*text);
+    std::vector<std::string> lines;
+    std::istringstream in(*text);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    REQUIRE(lines.size() == 2);
+    const std::regex shape(
+        R"(\{"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","client":"127\.0\.0\.1",)"
+        R"("method":"GET","target":"[^"]*","status":\d{3},"bytes":\d+,)"
+        R"("duration_us":\d+,"user_agent":("[^"]*"|null)\})");
+    for (const auto& l : lines) {
+        CAPTURE(l);
+        CHECK(std::regex_match(l, shape));
+        CHECK_FALSE(http::validate_json(l)); // no error: valid JSON
+    }
+    const auto index = read_file(resources_dir / "index.html");
+    REQUIRE(index.has_value());
+    CHECK(contains(lines[0], R"("target":"/index.html","status":200,"bytes":)" +
+                                 std::to_string(index->size()) + ","));
+    CHECK(contains(lines[0], R"("user_agent":"curl/)"));
+    CHECK(contains(lines[1], R"("target":"/missing.html?q=1","status":404,)"));
+}
+
+TEST_CASE("--access-log-json -: the JSON lines go to standard output; a bad path exits 1") {
+    {
+        example_server s({.options = {"--access-log-json", "-"}});
+        const auto page = fetch(via::socket, s, {.path = "/"});
+        REQUIRE(page.has_value());
+        CHECK(page->status == 200);
+        REQUIRE(s.stop().has_value());
+        CHECK(has_line(s.log(), R"(\{"time":"[^"]+","client":"127\.0\.0\.1","method":"GET",)"
+                                R"("target":"/","status":200,.*)"));
+    }
+    temp_dir d;
+    const std::string bad = (d.path() / "no" / "such" / "dir" / "a.jsonl").string();
+    const program_result p = example::run_program(
+        {server_binary, "0", "--docroot", resources_dir.string(), "--access-log-json", bad},
+        exit_timeout);
+    REQUIRE(p.status.has_value());
+    CHECK(p.status->exited());
+    CHECK(p.status->code() == 1);
+    CHECK(contains(p.err, bad));
+    CHECK_FALSE(contains(p.out, "HTTP Server started"));
 }
 
 TEST_CASE("With --quiet the per-request lines are absent but refusals are logged") {

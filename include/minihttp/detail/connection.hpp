@@ -11,6 +11,7 @@
 /// handling (a deferred handler owns the request), or upgrading (a 101 hands the socket over).
 
 #include <minihttp/detail/body_reader.hpp>
+#include <minihttp/detail/clock.hpp>
 #include <minihttp/detail/fd.hpp>
 #include <minihttp/detail/output_queue.hpp>
 #include <minihttp/detail/transport.hpp>
@@ -476,6 +477,7 @@ class connection {
         io.head_done = true;
         io.views_stale = false;
         io.head_size = pr.consumed;
+        if (cfg_->opts.access_log) head_us_ = monotonic_us();
         const request& req = io.req;
         if (req.content_length() > cfg_->opts.max_body_bytes) { // before any 100 Continue
             fail(errc::body_too_large, t);
@@ -567,6 +569,8 @@ class connection {
         if (cfg_->opts.access_log) {
             n.access.assign(req.method_name()).append(" ").append(req.target());
             n.version_minor = static_cast<std::uint8_t>(req.version_minor());
+            n.user_agent.assign(req.header("User-Agent").value_or(std::string_view{}));
+            n.head_us = head_us_;
         }
         const bool upgrade = to_int(res.code()) == 101;
         queue_response(io, res, req.method() == method::head, req.version_minor(), keep, upgrade, t,
@@ -670,9 +674,11 @@ class connection {
             if (!n.access.empty() && cfg_->opts.access_log) {
                 const std::string_view line = n.access;
                 const auto sp = line.find(' ');
-                cfg_->opts.access_log(access_entry{line.substr(0, sp), line.substr(sp + 1),
-                                                   n.version_minor, n.status, bytes, complete,
-                                                   peer_});
+                const std::uint64_t now = monotonic_us();
+                cfg_->opts.access_log(
+                    access_entry{line.substr(0, sp), line.substr(sp + 1), n.version_minor, n.status,
+                                 bytes, complete, peer_, n.user_agent,
+                                 std::chrono::microseconds(now > n.head_us ? now - n.head_us : 0)});
             }
         } catch (const std::exception& e) {
             cfg_->log(std::string("completion callback threw: ") + e.what());
@@ -687,6 +693,7 @@ class connection {
     endpoint peer_;
     std::uint64_t mark_ = 0; // start of the current phase's deadline period
     std::size_t served_ = 0;
+    std::uint64_t head_us_ = 0;   // when the current head was complete (with an access log only)
     std::size_t empty_lines_ = 0; // bytes of CRLF skipped before the current request
     phase phase_ = phase::head;
     bool close_after_ = false;  // no further request: close once output is written

@@ -40,7 +40,9 @@ namespace detail {
 /// Told when a response has been written, or when the connection ended before it was.
 struct notice {
     response::sent_callback on_sent;
-    std::string access; ///< "METHOD TARGET" for the access log ("" when it is off)
+    std::string access;        ///< "METHOD TARGET" for the access log ("" when it is off)
+    std::string user_agent;    ///< the request's User-Agent, for the access log
+    std::uint64_t head_us = 0; ///< when the request head was complete (detail::monotonic_us)
     http::status status = http::status::ok;
     std::uint8_t version_minor = 1;
     bool streamed = false;       ///< the body was a stream: its size is known only at its end

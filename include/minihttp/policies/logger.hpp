@@ -37,10 +37,14 @@ struct logger_options {
     /// Bytes waiting to be written beyond which new lines are dropped (and counted), rather
     /// than making the caller wait.
     std::size_t max_pending = 4 << 20;
+    /// False: lines are written as given, without the `[time] [Thread-N] ` prefix (for
+    /// machine-read formats such as `access_json`'s JSON lines).
+    bool prefix = true;
 };
 
 /// Formats `[YYYY-MM-DD HH:MM:SS] [Thread-N] message` (local time; the thread part only for
-/// named threads, see `current_thread_name`) and hands the line to a writer thread.
+/// named threads, see `current_thread_name`; no prefix with `logger_options::prefix` false)
+/// and hands the line to a writer thread.
 ///
 /// Thread-safety: `log` may be called from any thread concurrently; the lock it takes covers
 /// a memcpy, never I/O. Lines from one thread keep their order. Lifetime: the destructor
@@ -76,9 +80,11 @@ class logger {
     void log(std::string_view msg) {
         thread_local std::string line;
         line.clear();
-        append_timestamp(line);
-        const std::string_view name = current_thread_name();
-        if (!name.empty()) line.append("[").append(name).append("] ");
+        if (opts_.prefix) {
+            append_timestamp(line);
+            const std::string_view name = current_thread_name();
+            if (!name.empty()) line.append("[").append(name).append("] ");
+        }
         line.append(msg).push_back('\n');
         bool wake = false;
         {
