@@ -11,9 +11,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -43,7 +45,8 @@ Serves the files of a document root and accepts JSON uploads at POST /upload.
 
 options:
   --docroot DIR         document root (default: the example's resources/)
-  --max-connections N   open connections before new ones get 503 (default 10000)
+  --max-connections N   open connections before new ones get 503 (default 10000); the
+                        soft descriptor limit is raised to fit, within the hard one
   --max-connections-per-client N
                         open connections from one address before its new ones get 503
                         (default: no limit)
@@ -182,8 +185,22 @@ std::string url_host(const std::string& host) {
 
 } // namespace
 
+// Raises the soft descriptor limit to what --max-connections needs (two descriptors a
+// connection at most, while a file is sent, plus some), within the hard limit. Debian's
+// default soft limit, 1,024, would otherwise cap the default 10,000 connections at about a
+// thousand, with EMFILE on accept beyond. A server's job, not the library's: it is process-wide.
+void raise_descriptor_limit(std::size_t max_connections) {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    const rlim_t want = static_cast<rlim_t>(2 * max_connections + 256);
+    if (rl.rlim_cur >= want || rl.rlim_cur == RLIM_INFINITY) return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : std::min(want, rl.rlim_max);
+    (void)::setrlimit(RLIMIT_NOFILE, &rl); // at worst the old limit stays
+}
+
 int main(int argc, char** argv) {
     const config cfg = parse_args(argc, argv);
+    raise_descriptor_limit(cfg.max_connections);
 
     // SIGINT and SIGTERM are taken by a thread of ours (sigwait), so logging and stopping
     // happen outside a signal handler. Blocked before any thread starts, so all inherit it.

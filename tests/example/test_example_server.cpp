@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1208,6 +1209,34 @@ TEST_CASE("Requests, transfers, refusals and the pool are logged with timestamp 
                                    "Thread pool: \\d+/10 active \\| Queue: \\d+/50"));
     CHECK(has_line(log, worker_re + "Response: 201 Created \\(\\d+ bytes transferred\\)"));
     CHECK(has_line(log, stamp_re + "Shutting down server\\.\\.\\."));
+}
+
+TEST_CASE("minihttp-server raises its soft descriptor limit to what --max-connections needs") {
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    REQUIRE(saved.rlim_max >= 512);
+    // The child inherits a low soft limit, as under Debian's default of 1,024.
+    rlimit low = saved;
+    low.rlim_cur = 512;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    std::optional<example_server> s;
+    try {
+        s.emplace(server_setup{.options = {"--max-connections", "3000"}});
+    } catch (...) {
+        ::setrlimit(RLIMIT_NOFILE, &saved);
+        throw;
+    }
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    const auto limits = read_file("/proc/" + std::to_string(s->process().pid()) + "/limits");
+    REQUIRE(limits.has_value());
+    unsigned long long soft = 0;
+    for (const auto& line : lines_of(*limits))
+        if (line.starts_with("Max open files"))
+            soft = std::stoull(line.substr(std::string_view("Max open files").size()));
+    const unsigned long long want = 2 * 3000 + 256;
+    CHECK(soft == (saved.rlim_max == RLIM_INFINITY
+                       ? want
+                       : std::min<unsigned long long>(want, saved.rlim_max)));
 }
 
 TEST_CASE("--access-log-json FILE: one JSON object per exchange, also with --quiet") {
