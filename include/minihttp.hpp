@@ -13,6 +13,7 @@
 #include <minihttp/method.hpp>
 #include <minihttp/options.hpp>
 #include <minihttp/parser.hpp>
+#include <minihttp/policies/health.hpp>
 #include <minihttp/policies/json_upload.hpp>
 #include <minihttp/policies/logger.hpp>
 #include <minihttp/policies/security.hpp>

@@ -27,6 +27,8 @@ VARIANTS = {
     "alone": "good clients alone",
     "timeouts": "+ 2,000 silent connections opened at once (all time out together)",
     "mixed": "+ 1,000 slowloris, 1,000 silent (both replaced when closed), 200 garbage/s",
+    "bystander": "the mixed attack sent to another server on the same CPU, not to this one "
+                 "(the floor the harness and the CPU sharing set)",
 }
 GOAL_P999 = 1.5
 GOAL_WORST = 2.0
@@ -66,7 +68,7 @@ def attacker_args(a, variant):
     base = [a.attacker, "--duration", f"{d:g}"]
     if variant == "timeouts":
         return base + ["--silent", str(a.silent), "--silent-at", f"{a.attack_at:g}"]
-    if variant == "mixed":
+    if variant in ("mixed", "bystander"):
         return base + ["--silent", str(a.mixed_silent), "--silent-replace",
                        "--silent-at", f"{a.attack_at:g}",
                        "--slowloris", str(a.slowloris), "--slowloris-at", f"{a.attack_at:g}",
@@ -168,6 +170,15 @@ def analyse(rows, attack):
 def one_run(ctx, name, variant, rnd, results):
     a = ctx.a
     srv = make_server(ctx, name).start()
+    # The bystander takes the attack on the server's CPU, so the good clients see its load
+    # (CPU, loopback, the attacker) without their server handling any of it.
+    by = None
+    if variant == "bystander":
+        try:
+            by = servers.minihttp(ctx, "bystander", extra=ctx.minihttp_extra).start()
+        except BaseException:
+            srv.stop()
+            raise
     logdir = os.path.join(ctx.out, "logs")
     os.makedirs(logdir, exist_ok=True)
     h2log = os.path.join(logdir, f"h2load-{name}-{variant}-{rnd}.tsv")
@@ -185,7 +196,8 @@ def one_run(ctx, name, variant, rnd, results):
         att = None
         args = attacker_args(a, variant)
         if args:
-            att = spawn(ctx, [*args, "--port", str(srv.port)], stdout=subprocess.PIPE,
+            target = by.port if by is not None else srv.port
+            att = spawn(ctx, [*args, "--port", str(target)], stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE, text=True)
         h2 = spawn(ctx, ["h2load", "--h1", f"-c{a.clients}", "-t1", "--rps", str(a.rate),
                          "-D", f"{a.duration:g}", "--log-file", h2log,
@@ -206,6 +218,8 @@ def one_run(ctx, name, variant, rnd, results):
         cbusy1 = harness.cpu_busy_ticks(ctx.client_cpu)[0]
     finally:
         srv.stop()
+        if by is not None:
+            by.stop()
     h = parse_h2load(out)
     if h is None:
         raise RuntimeError(f"h2load failed ({rc}):\n{out}\n{err}")

@@ -60,6 +60,13 @@ options:
                         connections wait in the kernel, uncounted, for about a second)
   --allow-host NAME     also accept this Host name (repeatable)
   --quiet               log only start-up, shutdown and refusals
+  --liveness PATH       answer GET PATH with 200 while the server runs
+  --readiness PATH      answer GET PATH with 200, and with 503 from the moment a shutdown
+                        starts (see --drain-grace)
+  --drain-grace SECONDS with --readiness: on SIGTERM/SIGINT keep serving this long while the
+                        readiness path answers 503, so that a load balancer's health check
+                        sees it before connections are refused (default 5; 0-3600; a second
+                        signal cuts it short)
   --access-log-json FILE
                         also log every exchange as a JSON line to FILE (appended; - for
                         standard output): time, client, method, target, status, bytes,
@@ -82,7 +89,9 @@ struct config {
     bool quiet = false;
     bool defer_accept = false;
     std::vector<std::string> allow_hosts;
-    std::string access_log_json; // "" none, "-" standard output
+    std::string access_log_json;     // "" none, "-" standard output
+    std::string liveness, readiness; // "" off
+    unsigned drain_grace = 5;        // seconds, with a readiness path only
 };
 
 [[noreturn]] void bad_usage(const std::string& message) {
@@ -134,6 +143,16 @@ config parse_args(int argc, char** argv) {
         } else if (is("--access-log-json")) {
             c.access_log_json = value("--access-log-json");
             if (c.access_log_json.empty()) bad_usage("--access-log-json needs a file name");
+        } else if (is("--liveness")) {
+            c.liveness = value("--liveness");
+            if (!c.liveness.starts_with('/')) bad_usage("--liveness wants a path starting with /");
+        } else if (is("--readiness")) {
+            c.readiness = value("--readiness");
+            if (!c.readiness.starts_with('/'))
+                bad_usage("--readiness wants a path starting with /");
+        } else if (is("--drain-grace")) {
+            c.drain_grace =
+                parse_number<unsigned>(value("--drain-grace"), 0, 3600, "--drain-grace");
         } else if (is("--allow-host")) {
             c.allow_hosts.emplace_back(value("--allow-host"));
         } else if (arg == "--chunked-files") {
@@ -243,7 +262,11 @@ int main(int argc, char** argv) {
     pool.error_log = say;
     if (!cfg.quiet) pool.on_load = [say](const http::pool_load& l) { say(pool_status(l)); };
 
+    // First in the chain: a health checker's probe need not pass the Host check. Empty paths
+    // (the default) make it answer nothing.
+    const http::health health({.liveness = cfg.liveness, .readiness = cfg.readiness});
     http::chain app{
+        health,
         http::security({.bind_host = cfg.host,
                         .extra_hosts = cfg.allow_hosts,
                         .log = say,
@@ -306,6 +329,14 @@ int main(int argc, char** argv) {
         if (sigwait(&stop_signals, &sig) != 0 || finished) return;
         signalled = true;
         say("Shutting down server...");
+        health.set_ready(false);
+        if (!cfg.readiness.empty() && cfg.drain_grace > 0) {
+            // Still serving while the readiness path answers 503; a second signal ends it.
+            say("Draining: " + cfg.readiness + " answers 503; stopping in " +
+                std::to_string(cfg.drain_grace) + " s");
+            const timespec grace{static_cast<time_t>(cfg.drain_grace), 0};
+            while (::sigtimedwait(&stop_signals, nullptr, &grace) < 0 && errno == EINTR) {}
+        }
         srv.stop(); // in-flight responses finish first (shutdown_timeout)
     });
     srv.run();

@@ -1211,6 +1211,43 @@ TEST_CASE("Requests, transfers, refusals and the pool are logged with timestamp 
     CHECK(has_line(log, stamp_re + "Shutting down server\\.\\.\\."));
 }
 
+TEST_CASE("--liveness/--readiness: 200 while serving; on SIGTERM readiness turns 503 for the "
+          "drain grace while files are still served, then the server exits 0") {
+    example_server s(
+        {.options = {"--liveness", "/livez", "--readiness", "/readyz", "--drain-grace", "2"}});
+    for (const char* path : {"/livez", "/readyz"}) {
+        CAPTURE(path);
+        const auto r = fetch(via::socket, s, {.path = path, .host = "health-checker.invalid"});
+        REQUIRE(r.has_value());
+        CHECK(r->status == 200); // before the Host check: a probe's Host does not matter
+    }
+    const auto t0 = example::clock::now();
+    s.process().send_signal(SIGTERM);
+    REQUIRE(s.wait_log("Draining: /readyz answers 503"));
+    const auto ready = fetch(via::socket, s, {.path = "/readyz"});
+    REQUIRE(ready.has_value());
+    CHECK(ready->status == 503);
+    const auto live = fetch(via::socket, s, {.path = "/livez"});
+    REQUIRE(live.has_value());
+    CHECK(live->status == 200);
+    const auto page = fetch(via::socket, s, {.path = "/index.html"});
+    REQUIRE(page.has_value());
+    CHECK(page->status == 200); // still serving during the grace
+    const auto st = s.process().wait_exit(exit_timeout + 2s);
+    REQUIRE(st.has_value());
+    CHECK(st->code() == 0);
+    CHECK(ms_since(t0) >= 1900); // the grace was kept
+}
+
+TEST_CASE("--readiness with a second signal: the drain grace is cut short") {
+    example_server s({.options = {"--readiness", "/readyz", "--drain-grace", "600"}});
+    s.process().send_signal(SIGTERM);
+    REQUIRE(s.wait_log("Draining: /readyz answers 503"));
+    const auto st = s.stop(SIGTERM);
+    REQUIRE(st.has_value());
+    CHECK(st->code() == 0);
+}
+
 TEST_CASE("minihttp-server raises its soft descriptor limit to what --max-connections needs") {
     rlimit saved{};
     REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
