@@ -15,7 +15,7 @@ namespace {
 std::optional<http::response> ask(const http::health& h, std::string_view method,
                                   std::string_view target) {
     const test::parsed_request p(std::string(method) + " " + std::string(target) +
-                           " HTTP/1.1\r\nHost: x\r\n\r\n");
+                                 " HTTP/1.1\r\nHost: x\r\n\r\n");
     return h(p.req);
 }
 
