@@ -147,6 +147,32 @@ void check_responses(std::string_view out, bool close, std::string_view input) {
                    fuzz::printable(input).c_str());
 }
 
+// `out` (which check_responses accepted) without its interim 100 (Continue) responses. Walked
+// response by response: a body may contain the same bytes (an echoed upload), and those stay.
+std::string without_interim(std::string_view out) {
+    constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    std::string kept;
+    while (!out.empty()) {
+        if (out.starts_with(interim)) {
+            out.remove_prefix(interim.size());
+            continue;
+        }
+        const auto end = out.find("\r\n\r\n");
+        if (end == std::string_view::npos) break;
+        const std::string_view head = out.substr(0, end + 4);
+        const bool head_request = head.find("\r\nX-Echo: HEAD ") != std::string_view::npos;
+        const auto cl = head.find("\r\nContent-Length: ");
+        const std::size_t len = head_request || cl == std::string_view::npos
+                                    ? 0
+                                    : std::stoul(std::string(head.substr(cl + 18)));
+        const std::size_t take = std::min(out.size(), end + 4 + len);
+        kept.append(out.substr(0, take));
+        out.remove_prefix(take);
+    }
+    kept.append(out);
+    return kept;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -157,13 +183,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::rng cut(fuzz::hash(input) ^ 0x5bd1e995);
     run split = drive(input, &pieces, &cut);
     check_responses(split.out, split.close, input);
+    check_responses(whole.out, whole.close, input);
     // 100 (Continue) depends on the split by design: it is sent only when no content arrived
     // with the head (RFC 9110 §10.1.1). Compare the final responses.
-    for (run* r : {&whole, &split}) {
-        constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
-        for (auto at = r->out.find(interim); at != std::string::npos; at = r->out.find(interim))
-            r->out.erase(at, interim.size());
-    }
+    for (run* r : {&whole, &split}) r->out = without_interim(r->out);
     // A head is parsed again only once a line end (or the size limit) arrives, so that a client
     // sending a byte at a time costs a parse per line, not per byte. So when the input ends in
     // the middle of a bad line, the whole run (which saw that line together with an earlier
@@ -183,6 +206,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else {
         FUZZ_CHECK(whole.close == split.close, "the close decision depends on the split");
     }
-    check_responses(whole.out, whole.close, input);
     return 0;
 }
