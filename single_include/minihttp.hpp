@@ -6141,6 +6141,13 @@ class body_reader {
 } // namespace detail
 MINIHTTP_NAMESPACE_END
 // end minihttp/detail/body_reader.hpp
+// begin minihttp/detail/connection_buffers.hpp
+/// @file
+/// What a connection with work in progress holds, and where it comes from: `connection_buffers`
+/// (input buffer, parsed request, body reader, output queue), the per-worker `buffer_pool` that
+/// lends them out, and `handover`, what a protocol taking the socket over after a 101 gets.
+/// Split from detail/connection.hpp, which uses them.
+
 // begin minihttp/detail/output_queue.hpp
 /// @file
 /// The output queue of a connection: what is to be written, in order, as a list of typed
@@ -6681,69 +6688,13 @@ class output_queue {
 MINIHTTP_NAMESPACE_END
 // end minihttp/detail/output_queue.hpp
 
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
 #include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <exception>
 #include <functional>
 #include <memory>
-#include <span>
 #include <string>
-#include <string_view>
-#include <utility>
 
 MINIHTTP_NAMESPACE_BEGIN
 namespace detail {
-
-/// Calls the user's handler; supplied by `server<H>`. May throw: the connection catches.
-using dispatch_fn = response (*)(const void* handler, const request& req);
-
-/// The user's handler, type-erased: the object and the function that calls it. Passed as one
-/// aggregate rather than as a `const void*` argument: g++ 12 at -O2 warns "may be used
-/// uninitialized" when the address of a not yet constructed object (an empty lambda inside a
-/// `server` being built) is passed as a pointer to const, and users compile with -Wall.
-struct erased_handler {
-    const void* object = nullptr;
-    dispatch_fn dispatch = nullptr;
-};
-
-/// What every connection of one server shares. Set up before the workers start; afterwards
-/// read-only but for `stopping`, which any thread may set.
-struct connection_config {
-    server_options opts;
-    const void* handler = nullptr;
-    dispatch_fn dispatch = nullptr;
-    std::atomic<bool> stopping{false};
-    endpoint local; ///< the listening address, with the real port
-    parse_limits limits;
-    std::size_t head_cap = 0; ///< the input buffer's limit while a head is incomplete
-
-    /// Derives the parser's limits from `opts`; call after changing them.
-    void apply_limits() noexcept {
-        limits.max_request_line = opts.max_request_line;
-        limits.max_header_bytes = opts.max_header_bytes;
-        limits.max_header_fields = opts.max_header_fields;
-        // CRLFs before the request line count against max_request_line as well.
-        head_cap = 2 * opts.max_request_line + opts.max_header_bytes + 8;
-    }
-    /// The engine's error messages: to `opts.error_log`, else stderr. Never throws.
-    void log(std::string_view msg) const noexcept {
-        try {
-            if (opts.error_log) {
-                opts.error_log(msg);
-                return;
-            }
-        } catch (...) {}
-        std::string line = "[minihttp] ";
-        line.append(msg);
-        line.push_back('\n');
-        (void)!::write(STDERR_FILENO, line.data(), line.size());
-    }
-};
 
 /// What the protocol taking a connection over after `101 Switching Protocols` receives: the
 /// socket, the bytes the client sent after the request that asked for it, and the peer.
@@ -6843,6 +6794,74 @@ class buffer_pool {
 };
 
 inline void buffer_return::operator()(connection_buffers* b) const noexcept { pool->release(b); }
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/connection_buffers.hpp
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
+
+/// Calls the user's handler; supplied by `server<H>`. May throw: the connection catches.
+using dispatch_fn = response (*)(const void* handler, const request& req);
+
+/// The user's handler, type-erased: the object and the function that calls it. Passed as one
+/// aggregate rather than as a `const void*` argument: g++ 12 at -O2 warns "may be used
+/// uninitialized" when the address of a not yet constructed object (an empty lambda inside a
+/// `server` being built) is passed as a pointer to const, and users compile with -Wall.
+struct erased_handler {
+    const void* object = nullptr;
+    dispatch_fn dispatch = nullptr;
+};
+
+/// What every connection of one server shares. Set up before the workers start; afterwards
+/// read-only but for `stopping`, which any thread may set.
+struct connection_config {
+    server_options opts;
+    const void* handler = nullptr;
+    dispatch_fn dispatch = nullptr;
+    std::atomic<bool> stopping{false};
+    endpoint local; ///< the listening address, with the real port
+    parse_limits limits;
+    std::size_t head_cap = 0; ///< the input buffer's limit while a head is incomplete
+
+    /// Derives the parser's limits from `opts`; call after changing them.
+    void apply_limits() noexcept {
+        limits.max_request_line = opts.max_request_line;
+        limits.max_header_bytes = opts.max_header_bytes;
+        limits.max_header_fields = opts.max_header_fields;
+        // CRLFs before the request line count against max_request_line as well.
+        head_cap = 2 * opts.max_request_line + opts.max_header_bytes + 8;
+    }
+    /// The engine's error messages: to `opts.error_log`, else stderr. Never throws.
+    void log(std::string_view msg) const noexcept {
+        try {
+            if (opts.error_log) {
+                opts.error_log(msg);
+                return;
+            }
+        } catch (...) {}
+        std::string line = "[minihttp] ";
+        line.append(msg);
+        line.push_back('\n');
+        (void)!::write(STDERR_FILENO, line.data(), line.size());
+    }
+};
 
 /// Time as the worker saw it at the top of its loop: monotonic milliseconds (deadlines) and
 /// the `Date` value of this second.
@@ -7549,6 +7568,12 @@ class client_table {
 } // namespace detail
 MINIHTTP_NAMESPACE_END
 // end minihttp/detail/client_table.hpp
+// begin minihttp/detail/conn_slot.hpp
+/// @file
+/// What a worker keeps per connection (`conn_slot`: socket, HTTP/1.1 state, deadline, readiness
+/// and the lists it is on) and what all workers of an engine share (`engine_shared`). Split
+/// from detail/worker.hpp, which owns and drives them.
+
 // begin minihttp/detail/timer_wheel.hpp
 /// @file
 /// A hashed timing wheel for connection deadlines: O(1) to arm, move or cancel a deadline, and
@@ -7699,25 +7724,9 @@ class timer_wheel {
 MINIHTTP_NAMESPACE_END
 // end minihttp/detail/timer_wheel.hpp
 
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
-#include <functional>
-#include <mutex>
-#include <span>
-#include <string>
-#include <system_error>
-#include <utility>
-#include <vector>
 
 MINIHTTP_NAMESPACE_BEGIN
 namespace detail {
@@ -7753,6 +7762,33 @@ struct conn_slot : timer_node {
     conn_slot* wait_prev = nullptr;
     conn_slot* wait_next = nullptr;
 };
+
+} // namespace detail
+MINIHTTP_NAMESPACE_END
+// end minihttp/detail/conn_slot.hpp
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+MINIHTTP_NAMESPACE_BEGIN
+namespace detail {
 
 /// One event loop. All members are touched only by the worker's thread, except `wake()` and
 /// the deferred-answer inbox (`complete`).
